@@ -1,0 +1,42 @@
+# The two commands of the README:
+#   make book   build the HTML book (sets up .venv on first use)
+#   make test   run every test: unit tests, every notebook under strict nbval,
+#               and the book build with warnings as errors
+# Both create .venv with the pinned requirements and rnnlib when it is missing or
+# when requirements.txt / pyproject.toml changed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HTML   := _build/html
+PORT   ?= 8000
+JB_FLAGS := -W -n --keep-going
+
+.PHONY: book serve test lint clean
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), sys.version' 2>/dev/null \
+	  || { echo "error: Python >= 3.10 is needed (found: $$($(PYTHON) --version 2>&1)); run make PYTHON=python3.11 ..." >&2; exit 1; }
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing pinned requirements into $(VENV) (about a minute the first time)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo
+	@echo "The book is built. Open file://$(CURDIR)/$(HTML)/index.html"
+	@echo "or serve it with:  make serve   (http://127.0.0.1:$(PORT))"
+
+serve: book
+	$(BIN)/python -m http.server --bind 127.0.0.1 --directory $(HTML) $(PORT)
+
+test: $(STAMP)
+	$(BIN)/ruff check rnnlib tests benchmarks _ext
+	$(BIN)/python -m pytest tests chapters --nbval --nbval-current-env
+	$(BIN)/jupyter-book build . --all $(JB_FLAGS)
+
+clean:
+	rm -rf _build

@@ -1,0 +1,105 @@
+"""Sequence loss of Deep Learning eqs (10.12)–(10.14) and (10.17).
+
+Sizes: ``T`` time steps, ``B`` sequences, ``n_out`` classes. Logits ``o`` are
+``(T, B, n_out)``; targets ``y`` are int ids ``(T, B)`` in ``[0, n_out)``.
+
+The loss of a batch is the book's L summed over the batch: every sequence
+contributes its own L, and gradients are gradients of that sum.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import check_float, check_ids, check_nonempty_time
+from .equations import implements
+from .forward import _log_softmax
+
+
+@implements("10.14")
+def step_losses(o, y) -> np.ndarray:
+    """L^(t) = -log ŷ^(t)_{y^(t)} = -log p_model(y^(t) | x^(1..t)) for every t, b.
+
+    Parameters
+    ----------
+    o : ndarray, shape (T, B, n_out)
+        Logits ``o^(t)``.
+    y : ndarray of int, shape (T, B)
+        Targets ``y^(t)`` in ``[0, n_out)``.
+
+    Returns
+    -------
+    ndarray, shape (T, B)
+        The per-step losses ``L^(t)`` of each sequence.
+
+    Notes
+    -----
+    Deep Learning eq. (10.14), using the stable log-softmax of (10.11).
+    Derived in chapter "Loss and the output gradient".
+    """
+    o, y = _check_o_y(o, y)
+    return _step_losses(_log_softmax(o), y)
+
+
+@implements("10.12", "10.13")
+def sequence_loss(o, y) -> float:
+    """L = Σ_t L^(t), summed over the batch, as a Python float.
+
+    Parameters
+    ----------
+    o : ndarray, shape (T, B, n_out)
+    y : ndarray of int, shape (T, B)
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    Deep Learning eqs (10.12)–(10.13): the loss of a whole sequence is the sum of
+    the per-step losses (10.14).
+    """
+    return float(step_losses(o, y).sum())
+
+
+@implements("10.17")
+def dL_dLt(step_loss) -> np.ndarray:
+    """∂L/∂L^(t) = 1 for every step: the sum (10.13) passes gradients unchanged.
+
+    Parameters
+    ----------
+    step_loss : ndarray, shape (T, B)
+        The per-step losses (only their shape and dtype are used).
+
+    Returns
+    -------
+    ndarray of ones, shape (T, B)
+
+    Notes
+    -----
+    Deep Learning eq. (10.17). It is the first factor of every chain rule in
+    §10.2.2 and is why the output gradient (10.18) needs no extra weighting.
+    """
+    step_loss = check_float("step_loss", step_loss, finite=False)
+    return np.ones_like(step_loss)
+
+
+# ---------------------------------------------------------------- private
+
+
+def _step_losses(log_yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return -np.take_along_axis(log_yhat, y[..., None], axis=-1)[..., 0]
+
+
+def _check_o_y(o, y):
+    o = check_float("o", o)
+    if o.ndim != 3:
+        raise ValueError(f"o must have shape (T, B, n_out); got {tuple(o.shape)}")
+    check_nonempty_time("o", o)
+    y = check_y(y, o.shape[:2], o.shape[2])
+    return o, y
+
+
+def check_y(y, TB, n_out) -> np.ndarray:
+    """Validate targets: int ids of shape ``TB`` = (T, B) in ``[0, n_out)``."""
+    return check_ids("y", y, n_out, shape=TB)
