@@ -33,10 +33,11 @@ book: $(STAMP)
 serve: book
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory $(HTML) $(PORT)
 
+# The build comes before pytest because the browser test reads the built site.
 test: $(STAMP)
 	$(BIN)/ruff check rnnlib tests benchmarks _ext
-	$(BIN)/python -m pytest tests chapters --nbval --nbval-current-env
 	$(BIN)/jupyter-book build . --all $(JB_FLAGS)
+	$(BIN)/python -m pytest tests chapters --nbval --nbval-current-env
 
 clean:
 	rm -rf _build

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._validate import check_float, check_ids, check_nonempty_time, check_shape
+from ._workspace import Workspace
 from .equations import implements
 from .params import Params
 
@@ -192,51 +193,62 @@ def forward(p: Params, x, h0=None) -> Forward:
     x = _check_x(p, x, batch_ndim=2)
     T, B = x.shape[:2]
     h0 = _check_h0(p, h0, B)
-    H = p.n_hidden
-    a = _input_term(p, x)                      # (T, B, H): U x^(t) + b, all t
-    h = np.empty((T + 1, B, H), p.dtype)
-    h[0] = h0
-    Wh = np.empty((B, H), p.dtype)
-    for t in range(T):
-        a[t] += np.matmul(h[t], p.W.T, out=Wh)  # (10.8) a = b + W h(t-1) + U x(t)
-        np.tanh(a[t], out=h[t + 1])            # (10.9) h = tanh(a)
-    o = _output(p, h[1:])                      # (10.10) o = c + V h
-    log_yhat = _log_softmax(o)                 # (10.11) log softmax(o)
-    return Forward(x, a, h, o, log_yhat, np.exp(log_yhat))
+    return _forward(p, x, h0, Workspace.new(T, B, p.n_hidden, p.n_out, p.dtype))
 
 
 # ---------------------------------------------------------------- private kernels
 
 
-def _input_term(p: Params, x) -> np.ndarray:
-    """U x + b for ids (..., ) or dense (..., n_in) rows; a new array (..., H)."""
-    if x.dtype.kind in "iu":
-        out = np.take(np.ascontiguousarray(p.U.T), x, axis=0)  # column x of U
+def _forward(p: Params, x, h0, ws: Workspace) -> Forward:
+    """(10.8)–(10.11) over the sequence, written into the arrays of ``ws``."""
+    a, h = ws.a, ws.h
+    _input_term(p, x, out=a)                   # U x^(t) + b for all t at once
+    h[0] = h0
+    Wt = np.ascontiguousarray(p.W.T)           # BLAS is faster on a contiguous W^T
+    for t in range(x.shape[0]):
+        np.matmul(h[t], Wt, out=ws.step)
+        np.add(a[t], ws.step, out=a[t])        # (10.8) a = b + W h(t-1) + U x(t)
+        np.tanh(a[t], out=h[t + 1])            # (10.9) h = tanh(a)
+    _output(p, h[1:], out=ws.o)                # (10.10) o = c + V h
+    _log_softmax(ws.o, out=ws.log_yhat)        # (10.11) log softmax(o)
+    np.exp(ws.log_yhat, out=ws.yhat)           # (10.11) ŷ = softmax(o)
+    return Forward(x, a, h, ws.o, ws.log_yhat, ws.yhat)
+
+
+def _input_term(p: Params, x, out=None) -> np.ndarray:
+    """U x + b for ids ``(...)`` or dense ``(..., n_in)`` rows, shape ``(..., H)``."""
+    if x.dtype.kind in "iu":                   # one-hot x: column x of U
+        out = np.take(np.ascontiguousarray(p.U.T), x, axis=0, out=out)
     else:
-        out = rows_matmul(x, p.U.T)
+        out = rows_matmul(x, p.U.T, out=out)
     out += p.b
     return out
 
 
-def _output(p: Params, h: np.ndarray) -> np.ndarray:
-    out = rows_matmul(h, p.V.T)
+def _output(p: Params, h: np.ndarray, out=None) -> np.ndarray:
+    out = rows_matmul(h, p.V.T, out=out)
     out += p.c
     return out
 
 
-def rows_matmul(x: np.ndarray, M: np.ndarray) -> np.ndarray:
+def rows_matmul(x: np.ndarray, M: np.ndarray, out=None) -> np.ndarray:
     """``x @ M`` for ``x (..., k)`` as one 2-D product over all leading rows.
 
     numpy runs a 3-D ``@`` as a loop of small products; flattening ``(T, B)`` to
     ``T·B`` rows gives BLAS one large matrix instead (several times faster).
     """
-    return (x.reshape(-1, x.shape[-1]) @ M).reshape(*x.shape[:-1], M.shape[-1])
+    shape = (*x.shape[:-1], M.shape[-1])
+    if out is None:
+        out = np.empty(shape, np.result_type(x, M))
+    np.matmul(x.reshape(-1, x.shape[-1]), M, out=out.reshape(-1, shape[-1]))
+    return out
 
 
-def _log_softmax(o: np.ndarray) -> np.ndarray:
-    z = o - o.max(axis=-1, keepdims=True)
-    z -= np.log(np.exp(z).sum(axis=-1, keepdims=True))
-    return z
+def _log_softmax(o: np.ndarray, out=None) -> np.ndarray:
+    """o - max(o) - log Σ exp(o - max(o)) over the last axis; every exponent ≤ 0."""
+    out = np.subtract(o, o.max(axis=-1, keepdims=True), out=out)
+    out -= np.log(np.exp(out).sum(axis=-1, keepdims=True))
+    return out
 
 
 def _check_params(p) -> None:

@@ -167,7 +167,7 @@ CONFIGS = [  # (T, B, n_in, H, n_out, dense)
 @pytest.mark.parametrize("T, B, n_in, H, n_out, dense", CONFIGS)
 def test_bptt_matches_finite_differences(T, B, n_in, H, n_out, dense):
     p, x, y, h0 = make_problem(T, B, n_in, H, n_out, seed=T * 7 + B, dense=dense)
-    loss, back, _ = loss_and_grads(p, x, y, h0)
+    back = loss_and_grads(p, x, y, h0)
     inputs = {**p.arrays(), "h0": h0}
     analytic = {**back.grads.arrays(), "h0": back.dh0}
 
@@ -233,7 +233,8 @@ def test_bptt_matches_autograd(dense, seed):
     arrs = [p.U, p.W, p.V, p.b, p.c, h0]
     want_loss = autograd_loss(arrs, x, y, p.n_in)
     want = autograd_grad(autograd_loss)(arrs, x, y, p.n_in)
-    loss, back, _ = loss_and_grads(p, x, y, h0)
+    back = loss_and_grads(p, x, y, h0)
+    loss = back.loss
     np.testing.assert_allclose(loss, want_loss, rtol=AUTOGRAD_TOL)
     got = [*back.grads.arrays().values(), back.dh0]
     for name, g, w in zip(NAMES + ("h0",), got, want, strict=True):
@@ -260,19 +261,20 @@ problems = st.builds(
 @given(problems)
 def test_batch_is_sum_of_sequences(prob):
     p, x, y, h0 = prob
-    loss, back, _ = loss_and_grads(p, x, y, h0)
+    back = loss_and_grads(p, x, y, h0)
+    loss = back.loss
     parts = [
         loss_and_grads(p, x[:, i : i + 1], y[:, i : i + 1], h0[i : i + 1])
         for i in range(x.shape[1])
     ]
-    np.testing.assert_allclose(loss, sum(q[0] for q in parts), rtol=1e-10)
+    np.testing.assert_allclose(loss, sum(q.loss for q in parts), rtol=1e-10)
     for name in NAMES:
-        total = sum(getattr(q[1].grads, name) for q in parts)
+        total = sum(getattr(q.grads, name) for q in parts)
         np.testing.assert_allclose(
             getattr(back.grads, name), total, rtol=1e-9, atol=1e-12, err_msg=name
         )
     np.testing.assert_allclose(
-        back.dh0, np.concatenate([q[1].dh0 for q in parts]), rtol=1e-10, atol=1e-13
+        back.dh0, np.concatenate([q.dh0 for q in parts]), rtol=1e-10, atol=1e-13
     )
 
 
@@ -292,7 +294,8 @@ def test_grad_c_is_sum_of_output_grads(prob):
 def test_shapes_and_dtypes_preserved(prob, dtype):
     p, x, y, h0 = prob
     p = p.astype(dtype)
-    loss, back, f = loss_and_grads(p, x, y, h0)
+    back = loss_and_grads(p, x, y, h0)
+    loss = back.loss
     assert isinstance(loss, float)
     for name in NAMES:
         g = getattr(back.grads, name)
@@ -452,3 +455,33 @@ def test_gradient_functions_reject_bad_shapes():
         grad_b(dh, f.h[:3])
     with pytest.raises(ValueError, match=r"do must have shape \(·, ·, ·\); got \(3,\)"):
         grad_c(np.zeros(3))
+
+
+def test_bptt_results_are_not_overwritten_by_later_calls():
+    """bptt reuses scratch arrays between calls; nothing it returns may alias them."""
+    p, x, y, h0 = make_problem(T=5, B=3, seed=12)
+    first = loss_and_grads(p, x, y, h0)
+    saved = {n: a.copy() for n, a in first.grads.arrays().items()}
+    dh0, h_last = first.dh0.copy(), first.h_last.copy()
+    fwd = forward(p, x, h0)
+    fwd_h = fwd.h.copy()
+    loss_and_grads(p, (x + 1) % p.n_in, y, -h0)  # same shapes: same workspace
+    for n, a in first.grads.arrays().items():
+        np.testing.assert_array_equal(a, saved[n], err_msg=n)
+    np.testing.assert_array_equal(first.dh0, dh0)
+    np.testing.assert_array_equal(first.h_last, h_last)
+    np.testing.assert_array_equal(fwd.h, fwd_h)
+    np.testing.assert_array_equal(first.h_last, fwd.h[-1])
+
+
+def test_bptt_is_thread_safe():
+    from concurrent.futures import ThreadPoolExecutor
+
+    problems = [make_problem(T=6, B=4, seed=s) for s in range(8)]
+    expected = [bptt(*prob) for prob in problems]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda prob: bptt(*prob), problems * 4))
+    for (loss, g), (want_loss, want) in zip(got, expected * 4, strict=True):
+        assert loss == want_loss
+        for n in NAMES:
+            np.testing.assert_array_equal(getattr(g, n), getattr(want, n))
