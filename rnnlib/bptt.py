@@ -182,6 +182,13 @@ def hidden_grads(p: Params, h, do) -> HiddenGrads:
     -------
     HiddenGrads
         ``dh (T, B, H)`` with ``dh[t-1] = ∇_{h^(t)} L``, and ``dh0 (B, H)``.
+
+    Notes
+    -----
+    Deep Learning eqs (10.19)–(10.21): (10.19) at ``t = τ``, then the chain rule
+    (10.20) in the form (10.21) for ``t = τ-1, …, 1``. The terms ``V^T ∇_{o^(t)} L``
+    are computed for all t in one matrix product before the loop. Derived in
+    chapter "Back through time".
     """
     _check_params(p)
     do = check_float("do", do, (None, None, p.n_out), dtype=p.dtype)
