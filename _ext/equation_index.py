@@ -13,7 +13,7 @@ from sphinx.util.docutils import SphinxDirective
 
 
 class equation_doc(nodes.Inline, nodes.TextElement):
-    """Placeholder for "the chapter that defines label", filled in once all docs are read."""
+    """Placeholder for "the chapter that defines label", filled in after reading."""
 
 
 class EquationIndex(SphinxDirective):
@@ -30,7 +30,9 @@ class EquationIndex(SphinxDirective):
             group += nodes.colspec(colwidth=width)
         head = nodes.thead()
         group += head
-        head += self.row(["Eq.", "Formula", "Derived in", "Implemented by", "Tested by"])
+        head += self.row(
+            ["Eq.", "Formula", "Derived in", "Implemented by", "Tested by"]
+        )
         body = nodes.tbody()
         group += body
         numbers = sorted(list(EQUATIONS) + list(OUT_OF_SCOPE),
