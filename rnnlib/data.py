@@ -1,0 +1,145 @@
+"""Character data for training: corpus, vocabulary, split and truncated-BPTT batches.
+
+Sizes: ``T`` time steps per chunk (the truncation length), ``B`` parallel streams.
+Batches are time-major ``(T, B)`` arrays of token ids, as :func:`rnnlib.bptt` takes.
+
+The default corpus is the text of the Python standard library's own help topics
+(``pydoc_data.topics``, about 465 000 characters of English and code), which ships
+with Python, so nothing is downloaded. Any UTF-8 text file works the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from ._validate import as_array, check_ids, check_positive_int
+
+DEFAULT_CORPUS = "pydoc_data.topics (Python's built-in help texts)"
+
+
+def load_text(path: str | Path | None = None) -> str:
+    """Read a UTF-8 text file, or the default corpus when ``path`` is None.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        If the file is empty or not valid UTF-8 (the message gives the byte
+        offset of the first undecodable byte).
+    """
+    if path is None:
+        try:
+            from pydoc_data.topics import topics
+        except ImportError as err:  # some stripped-down Python builds omit it
+            raise ValueError(
+                "the default corpus pydoc_data.topics is missing from this Python; "
+                "pass a UTF-8 text file instead"
+            ) from err
+        return "".join(topics[key] for key in sorted(topics))
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"text file not found: {path}")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path} is not valid UTF-8: byte {raw[err.start]:#04x} at offset "
+            f"{err.start} cannot be decoded ({err.reason}); convert the file to UTF-8"
+        ) from None
+    if not text:
+        raise ValueError(f"{path} is empty; a training text needs some characters")
+    return text
+
+
+@dataclass(frozen=True)
+class Vocab:
+    """The sorted set of characters of a text; id ``i`` is ``chars[i]``."""
+
+    chars: tuple[str, ...]
+
+    @classmethod
+    def from_text(cls, text: str) -> Vocab:
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str; got {type(text).__name__}")
+        if not text:
+            raise ValueError("text must not be empty")
+        return cls(tuple(sorted(set(text))))
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def encode(self, text: str) -> np.ndarray:
+        """Ids of the characters of ``text``, an int array of shape ``(len(text),)``.
+
+        Raises ``ValueError`` naming the characters that are not in the vocabulary.
+        """
+        index = {ch: i for i, ch in enumerate(self.chars)}
+        unknown = sorted(set(text) - index.keys())
+        if unknown:
+            shown = ", ".join(repr(ch) for ch in unknown[:10])
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            raise ValueError(f"characters not in the vocabulary: {shown}{more}")
+        return np.fromiter((index[ch] for ch in text), dtype=np.int64, count=len(text))
+
+    def decode(self, ids) -> str:
+        """The text of a 1-D array of ids."""
+        ids = check_ids("ids", as_array("ids", ids), len(self))
+        return "".join(self.chars[i] for i in ids.ravel())
+
+
+def split(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic split: the first part trains, the last ``val_fraction`` checks."""
+    if not 0 < val_fraction < 1:
+        raise ValueError(f"val_fraction must be in (0, 1); got {val_fraction}")
+    n_val = max(1, int(round(len(ids) * val_fraction)))
+    return ids[:-n_val], ids[-n_val:]
+
+
+def streams(ids: np.ndarray, B: int) -> np.ndarray:
+    """Cut ``ids`` into ``B`` contiguous streams of equal length: shape ``(B, L)``."""
+    B = check_positive_int("batch size B", B)
+    L = len(ids) // B
+    if L < 2:
+        raise ValueError(f"text of {len(ids)} characters is too short for {B} streams")
+    return ids[: B * L].reshape(B, L)
+
+
+def n_chunks(ids: np.ndarray, T: int, B: int) -> int:
+    """Number of ``(T, B)`` chunks per pass over ``ids`` (see :func:`chunk`)."""
+    T = check_positive_int("sequence length T", T)
+    B = check_positive_int("batch size B", B)
+    need = B * (T + 1)
+    if len(ids) < need:
+        raise ValueError(
+            f"text of {len(ids)} characters is shorter than one training chunk: "
+            f"B={B} streams of T+1={T + 1} characters need {need}; use a longer "
+            "text or smaller --seq-len/--batch"
+        )
+    return (len(ids) // B - 1) // T
+
+
+def chunk(stream_ids: np.ndarray, k: int, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """Chunk ``k`` of the ``(B, L)`` streams: inputs and next-character targets.
+
+    Returns ``x, y`` of shape ``(T, B)``: ``x[t, s] = stream_s[kT + t]`` and
+    ``y[t, s] = stream_s[kT + t + 1]``. Chunk ``k + 1`` continues each stream
+    exactly where chunk ``k`` stopped, so the last hidden state of chunk ``k`` is
+    the right initial state for chunk ``k + 1`` (truncated BPTT).
+    """
+    start = k * T
+    window = stream_ids[:, start:start + T + 1]
+    return np.ascontiguousarray(window[:, :-1].T), np.ascontiguousarray(window[:, 1:].T)
+
+
+def chunks(ids: np.ndarray, T: int, B: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """All ``(x, y)`` chunks of one pass over ``ids``, in order."""
+    count = n_chunks(ids, T, B)
+    s = streams(ids, B)
+    for k in range(count):
+        yield chunk(s, k, T)

@@ -1,0 +1,138 @@
+"""Optimizers and gradient clipping.
+
+Each optimizer is a small frozen dataclass of hyper-parameters with two methods:
+``init(p)`` returns its state (a dict of arrays, so a checkpoint stores it with
+``np.savez``), and ``update(p, g, state)`` returns new parameters and new state.
+Nothing is modified in place.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .params import NAMES, Params
+
+_STATE_SEP = "."
+
+
+def _check_lr(lr) -> None:
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"learning rate must be a positive number; got {lr!r}")
+
+
+@dataclass(frozen=True)
+class SGD:
+    """θ ← θ - lr · g."""
+
+    lr: float = 0.1
+
+    def __post_init__(self):
+        _check_lr(self.lr)
+
+    def init(self, p: Params) -> dict:
+        return {}
+
+    def update(self, p: Params, g: Params, state: dict) -> tuple[Params, dict]:
+        return Params(**{n: getattr(p, n) - self.lr * getattr(g, n) for n in NAMES}), {}
+
+
+@dataclass(frozen=True)
+class Adagrad:
+    """Adagrad {Duchi, Hazan & Singer 2011}: per-entry steps lr / sqrt(Σ g²).
+
+    s ← s + g²;  θ ← θ - lr · g / (sqrt(s) + eps). The classic char-RNN optimizer.
+    """
+
+    lr: float = 0.1
+    eps: float = 1e-8
+
+    def __post_init__(self):
+        _check_lr(self.lr)
+
+    def init(self, p: Params) -> dict:
+        return {f"sum_sq{_STATE_SEP}{n}": np.zeros_like(a)
+                for n, a in p.arrays().items()}
+
+    def update(self, p: Params, g: Params, state: dict) -> tuple[Params, dict]:
+        new_p, new_s = {}, {}
+        for n in NAMES:
+            gn = getattr(g, n)
+            s = state[f"sum_sq{_STATE_SEP}{n}"] + gn * gn
+            new_s[f"sum_sq{_STATE_SEP}{n}"] = s
+            new_p[n] = getattr(p, n) - self.lr * gn / (np.sqrt(s) + self.eps)
+        return Params(**new_p), new_s
+
+
+@dataclass(frozen=True)
+class Adam:
+    """Adam {Kingma & Ba 2015}: bias-corrected first and second moment estimates.
+
+    m ← β1 m + (1-β1) g;  v ← β2 v + (1-β2) g²;  k ← k + 1;
+    θ ← θ - lr · (m / (1-β1^k)) / (sqrt(v / (1-β2^k)) + eps).
+    """
+
+    lr: float = 2e-3
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+
+    def __post_init__(self):
+        _check_lr(self.lr)
+        for name in ("beta1", "beta2"):
+            b = getattr(self, name)
+            if not 0 <= b < 1:
+                raise ValueError(f"{name} must be in [0, 1); got {b!r}")
+
+    def init(self, p: Params) -> dict:
+        state = {"step": np.zeros((), np.int64)}
+        for n, a in p.arrays().items():
+            state[f"m{_STATE_SEP}{n}"] = np.zeros_like(a)
+            state[f"v{_STATE_SEP}{n}"] = np.zeros_like(a)
+        return state
+
+    def update(self, p: Params, g: Params, state: dict) -> tuple[Params, dict]:
+        k = int(state["step"]) + 1
+        c1, c2 = 1 - self.beta1**k, 1 - self.beta2**k
+        new_p, new_s = {}, {"step": np.array(k, np.int64)}
+        for n in NAMES:
+            gn = getattr(g, n)
+            m = self.beta1 * state[f"m{_STATE_SEP}{n}"] + (1 - self.beta1) * gn
+            v = self.beta2 * state[f"v{_STATE_SEP}{n}"] + (1 - self.beta2) * gn * gn
+            new_s[f"m{_STATE_SEP}{n}"], new_s[f"v{_STATE_SEP}{n}"] = m, v
+            step = self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+            new_p[n] = getattr(p, n) - step.astype(gn.dtype, copy=False)
+        return Params(**new_p), new_s
+
+
+OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "adam": Adam}
+
+
+def make_optimizer(name: str, lr: float):
+    """The optimizer called ``name`` (sgd, adagrad, adam) with learning rate ``lr``."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}; got {name!r}")
+    return OPTIMIZERS[name](lr=lr)
+
+
+def global_norm(g: Params) -> float:
+    """sqrt of the sum of squares of every entry of every gradient array."""
+    return math.sqrt(sum(float(np.vdot(a, a)) for a in g.arrays().values()))
+
+
+def clip_by_global_norm(g: Params, max_norm: float) -> tuple[Params, float]:
+    """Rescale ``g`` to norm ``max_norm`` if its global norm is larger.
+
+    Deep Learning §10.11.1 (Pascanu, Mikolov & Bengio 2013): if ‖g‖ > v, use
+    g · v / ‖g‖. The direction is kept; only the step length is bounded. Returns
+    the (possibly) clipped gradient and the norm before clipping.
+    """
+    if not (isinstance(max_norm, (int, float)) and max_norm > 0):
+        raise ValueError(f"max_norm must be a positive number; got {max_norm!r}")
+    norm = global_norm(g)
+    if norm <= max_norm:
+        return g, norm
+    scale = max_norm / norm
+    return Params(**{n: a * a.dtype.type(scale) for n, a in g.arrays().items()}), norm
