@@ -35,7 +35,7 @@ serve: book
 
 # The build comes before pytest because the browser test reads the built site.
 test: $(STAMP)
-	$(BIN)/ruff check rnnlib tests benchmarks _ext
+	$(BIN)/ruff check rnnlib tests benchmarks tools _ext
 	$(BIN)/jupyter-book build . --all $(JB_FLAGS)
 	$(BIN)/python -m pytest tests chapters --nbval --nbval-current-env
 

@@ -20,6 +20,8 @@ VOLATILE = [
         re.compile(r"np\.float(32|64)\("),
         "a numpy scalar repr (changes across versions)",
     ),
+    (re.compile(r"site-packages|/home/|/work/|/tmp/"), "a path of this machine"),
+    (re.compile(r"\w+Warning:"), "a warning"),
 ]
 
 

@@ -1,0 +1,97 @@
+"""Course material: exercises with executed solutions, and the student version."""
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+def tags(cell):
+    return cell.get("metadata", {}).get("tags", [])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_has_three_exercises_with_hidden_executed_solutions(path):
+    nb = nbformat.read(path, as_version=4)
+    exercises = [
+        c
+        for c in nb.cells
+        if c.cell_type == "markdown" and c.source.startswith("````{exercise}")
+    ]
+    starts = [c for c in nb.cells if "{solution-start}" in c.source]
+    assert len(exercises) >= 3
+    assert len(starts) == len(exercises)
+    assert all(":class: dropdown" in c.source and "solution" in tags(c) for c in starts)
+    for c in exercises:
+        title = c.source.splitlines()[0]
+        assert title.endswith(("(derivation)", "(coding)")), title
+    solution_code = [
+        c for c in nb.cells if c.cell_type == "code" and "solution" in tags(c)
+    ]
+    assert len(solution_code) >= len(exercises)
+    assert all(c.execution_count for c in solution_code), "solutions must be executed"
+
+
+def test_exercises_mix_derivation_and_coding():
+    titles = [
+        c.source.splitlines()[0]
+        for p in CHAPTERS
+        for c in nbformat.read(p, as_version=4).cells
+        if c.cell_type == "markdown" and c.source.startswith("````{exercise}")
+    ]
+    assert sum(t.endswith("(derivation)") for t in titles) >= len(CHAPTERS)
+    assert sum(t.endswith("(coding)") for t in titles) >= len(CHAPTERS)
+
+
+def test_student_version_has_no_solutions_and_still_executes(tmp_path):
+    out = tmp_path / "student"
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "student_version.py"), str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    made = sorted(out.glob("*.ipynb"))
+    assert [p.name for p in made] == [p.name for p in CHAPTERS]
+    for path in made:
+        nb = nbformat.read(path, as_version=4)
+        assert not any("solution" in tags(c) for c in nb.cells)
+        assert not any(
+            "solution-start" in c.source or "solution-end" in c.source for c in nb.cells
+        )
+        assert any(c.source.startswith("````{exercise}") for c in nb.cells)
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+    def execute(path):
+        return subprocess.run(
+            [sys.executable, "-m", "jupyter", "execute", "--inplace", str(path)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(execute, made))
+    for path, res in zip(made, results, strict=True):
+        assert res.returncode == 0, f"{path.name} failed:\n{res.stderr[-2000:]}"
+
+
+def test_student_version_rejects_empty_folder(tmp_path):
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "student_version.py"),
+            str(tmp_path / "out"),
+            "--chapters",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and "no notebooks" in r.stderr
