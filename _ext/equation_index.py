@@ -24,46 +24,46 @@ class EquationIndex(SphinxDirective):
 
         self.env.note_dependency(__import__("rnnlib.equations").equations.__file__)
         table = nodes.table(classes=["equation-index", "colwidths-given"])
-        group = nodes.tgroup(cols=5)
+        group = nodes.tgroup(cols=3)
         table += group
-        for width in (7, 33, 16, 24, 20):
+        for width in (42, 20, 38):
             group += nodes.colspec(colwidth=width)
         head = nodes.thead()
         group += head
-        head += self.row(
-            ["Eq.", "Formula", "Derived in", "Implemented by", "Tested by"]
-        )
+        head += self.row(["Equation", "Derived in", "Implemented by · tested by"])
         body = nodes.tbody()
         group += body
         numbers = sorted(list(EQUATIONS) + list(OUT_OF_SCOPE),
                          key=lambda n: tuple(int(k) for k in n.split(".")))
         for number in numbers:
             if number in OUT_OF_SCOPE:
-                body += self.row([number, "", nodes.emphasis(text="not covered"),
-                                  OUT_OF_SCOPE[number], ""])
+                body += self.row([nodes.paragraph(text=f"({number})"),
+                                  nodes.emphasis(text="not covered"),
+                                  OUT_OF_SCOPE[number]])
                 continue
             eq = EQUATIONS[number]
             ref = addnodes.pending_xref("", refdomain="math", reftype="eq",
                                         reftarget=eq.label, refexplicit=False,
                                         refwarn=True)
             ref += nodes.literal(text=number)
-            funcs = nodes.paragraph()
+            formula = nodes.paragraph("", "", ref, nodes.Text(" "),
+                                      nodes.math(eq.latex, eq.latex))
+            code = nodes.paragraph()
             for i, name in enumerate(eq.functions):
                 if i:
-                    funcs += nodes.Text(", ")
+                    code += nodes.Text(", ")
                 xref = addnodes.pending_xref("", refdomain="py", reftype="func",
                                              reftarget=name, refexplicit=False,
                                              refwarn=True)
                 xref += nodes.literal(text=name.replace("rnnlib.", "", 1) + "()")
-                funcs += xref
-            tests = nodes.paragraph()
+                code += xref
+            tests = nodes.paragraph("", "tests: ")
             for i, test in enumerate(eq.tests):
                 if i:
                     tests += nodes.Text(", ")
                 tests += nodes.literal(text=test.split("::")[-1])
-            body += self.row([nodes.paragraph("", "", ref),
-                              nodes.math(eq.latex, eq.latex),
-                              equation_doc(label=eq.label), funcs, tests])
+            cell = nodes.container("", code, tests)
+            body += self.row([formula, equation_doc(label=eq.label), cell])
         return [table]
 
     @staticmethod
@@ -73,7 +73,7 @@ class EquationIndex(SphinxDirective):
             entry = nodes.entry()
             if isinstance(cell, str):
                 cell = nodes.paragraph(text=cell)
-            elif not isinstance(cell, (nodes.paragraph, nodes.table)):
+            elif not isinstance(cell, (nodes.paragraph, nodes.container)):
                 cell = nodes.paragraph("", "", cell)
             entry += cell
             row += entry
