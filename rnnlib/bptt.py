@@ -195,8 +195,8 @@ def hidden_grads(p: Params, h, do) -> HiddenGrads:
     T, B = do.shape[:2]
     h = check_float("h", h, (T + 1, B, p.n_hidden), dtype=p.dtype)
     dh, da, dtanh = (np.empty((T, B, p.n_hidden), p.dtype) for _ in range(3))
-    _hidden_grads(p, h, do, dh, da, dtanh, np.empty((B, p.n_hidden), p.dtype))
-    return HiddenGrads(dh, da[0] @ p.W)
+    dh0 = _hidden_grads(p, h, do, dh, da, dtanh, np.empty((B, p.n_hidden), p.dtype))
+    return HiddenGrads(dh, dh0)
 
 
 @implements("10.22")
@@ -416,8 +416,7 @@ def _backward(p: Params, fwd: Forward, y: np.ndarray, ws=None) -> Backward:
         ws = Workspace.new(T, B, p.n_hidden, n_out, p.dtype)
     do, dh, da, dtanh = ws.backward_arrays()
     _output_grad(fwd.yhat, y, out=do)                   # (10.18)
-    _hidden_grads(p, fwd.h, do, dh, da, dtanh, ws.step)  # (10.19)–(10.21)
-    dh0 = np.matmul(da[0], p.W)                         # h(0) feeds only h(1)
+    dh0 = _hidden_grads(p, fwd.h, do, dh, da, dtanh, ws.step)  # (10.19)–(10.21)
     grads = Params(U=_grad_U(da, fwd.x, p.n_in),        # (10.28)
                    W=_grad_W(da, fwd.h),                # (10.26)
                    V=_grad_V(do, fwd.h),                # (10.24)
@@ -454,7 +453,7 @@ def _hidden_grad_step(W, dh_next, dtanh_next, da_out, dh_out, scratch):
 
 
 def _hidden_grads(p, h, do, dh, da, dtanh, scratch):
-    """Fill ``dh`` with ∇h(t) L and ``da`` with ∇a(t) L for t = τ … 1."""
+    """Fill ``dh`` with ∇h(t) L, ``da`` with ∇a(t) L (t = τ … 1); return ∇h(0) L."""
     T = do.shape[0]
     rows_matmul(do, p.V, out=dh)                        # V^T ∇o(t) L, all t at once
     _tanh_backward(1, h[1:], dtanh)                     # 1 - h(t)², all t at once
@@ -463,7 +462,7 @@ def _hidden_grads(p, h, do, dh, da, dtanh, scratch):
     for t in range(T - 1, 0, -1):
         _hidden_grad_step(p.W, dh[t], dtanh[t], da[t], dh[t - 1], scratch)
     np.multiply(dtanh[0], dh[0], out=da[0])             # ∇a(1) L
-    return dh, da
+    return da[0] @ p.W                                  # h(0) feeds only h(1)
 
 
 def _rows(arr):
