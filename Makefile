@@ -26,8 +26,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
+# --all: rebuild every page (notebooks are re-executed anyway), so no page or static
+# file from an earlier build survives a change.
 book: $(STAMP)
-	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	$(BIN)/jupyter-book build . --all $(JB_FLAGS)
 	@echo
 	@echo "The book is built. Open file://$(CURDIR)/$(HTML)/index.html"
 	@echo "or serve it with:  make serve   (http://127.0.0.1:$(PORT))"
