@@ -29,6 +29,7 @@ class Workspace:
     yhat: np.ndarray      # (T, B, n_out)
     step: np.ndarray      # (B, H) scratch for one time step
     key: tuple = ()
+    backward: tuple | None = None  # do, dh, da, dtanh; made on first backward pass
 
     @classmethod
     def new(cls, T, B, H, n_out, dtype) -> Workspace:
@@ -40,11 +41,11 @@ class Workspace:
 
     def backward_arrays(self):
         """``do (T, B, n_out)``, ``dh, da, dtanh (T, B, H)``, created on first use."""
-        if not hasattr(self, "_back"):
+        if self.backward is None:
             T, B, H, n_out, dtype = self.key
-            self._back = (np.empty((T, B, n_out), dtype),
-                          *(np.empty((T, B, H), dtype) for _ in range(3)))
-        return self._back
+            self.backward = (np.empty((T, B, n_out), dtype),
+                             *(np.empty((T, B, H), dtype) for _ in range(3)))
+        return self.backward
 
 
 def cached(T, B, H, n_out, dtype) -> Workspace:

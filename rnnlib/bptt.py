@@ -28,7 +28,15 @@ from ._validate import as_array, check_float, check_ids, check_positive_int
 from ._workspace import Workspace
 from ._workspace import cached as cached_workspace
 from .equations import implements
-from .forward import Forward, _check_h0, _check_params, _check_x, _forward, rows_matmul
+from .forward import (
+    Forward,
+    _check_h0,
+    _check_params,
+    _check_x,
+    _forward,
+    rows,
+    rows_matmul,
+)
 from .loss import _step_losses, check_y
 from .params import Params
 
@@ -465,24 +473,20 @@ def _hidden_grads(p, h, do, dh, da, dtanh, scratch):
     return da[0] @ p.W                                  # h(0) feeds only h(1)
 
 
-def _rows(arr):
-    return arr.reshape(-1, arr.shape[-1])               # (T, B, k) -> (T·B, k)
-
-
 def _grad_c(do):
-    return _rows(do).sum(axis=0)                        # (10.22)
+    return rows(do).sum(axis=0)                         # (10.22)
 
 
 def _grad_b(da):
-    return _rows(da).sum(axis=0)                        # (10.23)
+    return rows(da).sum(axis=0)                         # (10.23)
 
 
 def _grad_V(do, h):
-    return _rows(do).T @ _rows(h[1:])                   # (10.24) Σ_t ∇o(t) h(t)^T
+    return rows(do).T @ rows(h[1:])                     # (10.24) Σ_t ∇o(t) h(t)^T
 
 
 def _grad_W(da, h):
-    return _rows(da).T @ _rows(h[:-1])                  # (10.26) Σ_t ∇a(t) h(t-1)^T
+    return rows(da).T @ rows(h[:-1])                    # (10.26) Σ_t ∇a(t) h(t-1)^T
 
 
 def _grad_U(da, x, n_in):
@@ -493,13 +497,13 @@ def _grad_U(da, x, n_in):
         ids = x.ravel()
         order = np.argsort(ids, kind="stable")
         ids = ids[order]
-        rows = np.take(_rows(da), order, axis=0)
+        sorted_da = np.take(rows(da), order, axis=0)
         starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
         dUT = np.zeros((n_in, da.shape[-1]), da.dtype)
         for start, end in zip(starts, np.r_[starts[1:], ids.size], strict=True):
-            rows[start:end].sum(axis=0, out=dUT[ids[start]])
+            sorted_da[start:end].sum(axis=0, out=dUT[ids[start]])
         return np.ascontiguousarray(dUT.T)
-    return _rows(da).T @ _rows(x)                       # (10.28) Σ_t ∇a(t) x(t)^T
+    return rows(da).T @ rows(x)                         # (10.28) Σ_t ∇a(t) x(t)^T
 
 
 def _check_dh_h(dh, h):

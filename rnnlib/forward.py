@@ -240,8 +240,13 @@ def rows_matmul(x: np.ndarray, M: np.ndarray, out=None) -> np.ndarray:
     shape = (*x.shape[:-1], M.shape[-1])
     if out is None:
         out = np.empty(shape, np.result_type(x, M))
-    np.matmul(x.reshape(-1, x.shape[-1]), M, out=out.reshape(-1, shape[-1]))
+    np.matmul(rows(x), M, out=rows(out))
     return out
+
+
+def rows(arr: np.ndarray) -> np.ndarray:
+    """View ``(T, B, k)`` (or any ``(..., k)``) as ``(T·B, k)`` rows."""
+    return arr.reshape(-1, arr.shape[-1])
 
 
 def _log_softmax(o: np.ndarray, out=None) -> np.ndarray:
