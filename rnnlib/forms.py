@@ -1,0 +1,156 @@
+"""The book's numbered equations (Deep Learning §10.2) as SymPy expressions.
+
+One source for what the reader sees: each chapter proves its derivation equal to
+the form held here (``expand(derived - evaluate(form.rhs, …)) == 0``) and displays
+this form, printed by :func:`rnnlib.notation.book_latex`; the equation index prints
+the same objects. Sizes ``H, n_in, n_out`` and the indices ``t, tau, i`` are SymPy
+symbols; ``W, U, V, b, c`` are matrix symbols with the book's shapes; column vectors
+as in the book (the code's rows are their transposes).
+
+10.21 is held in its corrected form ``W^T diag(1-(h^(t+1))^2) ∇_{h^(t+1)} L + …``;
+the book prints ``W^T (∇_{h^(t+1)} L) diag(1-(h^(t+1))^2)``, which chapter
+"Back through time" quotes and shows to be ill-formed.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .notation import (
+    Diag,
+    Elementwise,
+    Entry,
+    Grad,
+    IndexSum,
+    Jacobian,
+    Partial,
+    Prob,
+    Seq,
+    SeqSet,
+    Softmax,
+    Step,
+    TimeSum,
+    book_latex,
+    one_minus_square,
+)
+
+t, tau, i = sp.symbols("t tau i", integer=True)
+H, n_in, n_out = sp.symbols("H n_in n_out", integer=True, positive=True)
+U = sp.MatrixSymbol("U", H, n_in)
+W = sp.MatrixSymbol("W", H, H)
+V = sp.MatrixSymbol("V", n_out, H)
+b = sp.MatrixSymbol("b", H, 1)
+c = sp.MatrixSymbol("c", n_out, 1)
+L = sp.Symbol("L")
+
+
+def x(s):
+    """x^(s), the input at time s: (n_in × 1)."""
+    return Seq("x", s, n_in)
+
+
+def a(s):
+    """a^(s), the pre-activation: (H × 1)."""
+    return Seq("a", s, H)
+
+
+def h(s):
+    """h^(s), the hidden state: (H × 1)."""
+    return Seq("h", s, H)
+
+
+def o(s):
+    """o^(s), the output logits: (n_out × 1)."""
+    return Seq("o", s, n_out)
+
+
+def yhat(s):
+    """ŷ^(s), the predicted distribution: (n_out × 1)."""
+    return Seq("yhat", s, n_out)
+
+
+def y(s):
+    """y^(s), the target class (a scalar index)."""
+    return Step("y", s)
+
+
+def Lt(s):
+    """L^(s), the loss at step s (a scalar)."""
+    return Step("L", s)
+
+
+def copy(M, s):
+    """M^(s): the copy of parameter M used only at step s (the book's W^(t), U^(t))."""
+    return Seq(M.name, s, *M.shape)
+
+
+def _add(*terms):
+    return sp.MatAdd(*terms, evaluate=False)
+
+
+def _eq(lhs, rhs):
+    return sp.Eq(lhs, rhs, evaluate=False)
+
+
+dtanh = one_minus_square  # 1 - h², the derivative of tanh written with its output
+
+FORMS: dict[str, sp.Eq] = {
+    "10.8": _eq(a(t), _add(b, W * h(t - 1), U * x(t))),
+    "10.9": _eq(h(t), Elementwise(sp.tanh, a(t))),
+    "10.10": _eq(o(t), _add(c, V * h(t))),
+    "10.11": _eq(yhat(t), Softmax(o(t))),
+    # 10.12-10.14 are one chain in the book: L(...) (10.12) = Σ L^(t) (10.13) = ...
+    "10.12": sp.Function("L")(SeqSet("x", 1, tau), SeqSet("y", 1, tau)),
+    "10.13": _eq(sp.Function("L")(SeqSet("x", 1, tau), SeqSet("y", 1, tau)),
+                 TimeSum(Lt(t), t)),
+    "10.14": _eq(TimeSum(Lt(t), t),
+                 -TimeSum(sp.log(Prob(y(t), SeqSet("x", 1, t))), t)),
+    "10.17": _eq(Partial(L, Lt(t)), sp.Integer(1)),
+    "10.18": _eq(Entry(Grad(o(t)), i),
+                 sp.Add(Entry(yhat(t), i), -sp.KroneckerDelta(i, y(t), evaluate=False),
+                        evaluate=False)),
+    "10.19": _eq(Grad(h(tau)), V.T * Grad(o(tau))),
+    "10.20": _eq(Grad(h(t)), _add(Jacobian(h(t + 1), h(t)).T * Grad(h(t + 1)),
+                                  Jacobian(o(t), h(t)).T * Grad(o(t)))),
+    "10.21": _eq(Grad(h(t)), _add(W.T * Diag(dtanh(h(t + 1))) * Grad(h(t + 1)),
+                                  V.T * Grad(o(t)))),
+    "10.22": _eq(Grad(c), TimeSum(Grad(o(t)), t)),
+    "10.23": _eq(Grad(b), TimeSum(Diag(dtanh(h(t))) * Grad(h(t)), t)),
+    "10.24": _eq(Grad(V), TimeSum(Grad(o(t)) * h(t).T, t)),
+    "10.25": _eq(Grad(W), TimeSum(IndexSum(
+        Partial(L, Entry(h(t), i)) * Grad(copy(W, t), Entry(h(t), i)), i, H), t)),
+    "10.26": _eq(Grad(W), TimeSum(Diag(dtanh(h(t))) * Grad(h(t)) * h(t - 1).T, t)),
+    "10.27": _eq(Grad(U), TimeSum(IndexSum(
+        Partial(L, Entry(h(t), i)) * Grad(copy(U, t), Entry(h(t), i)), i, H), t)),
+    "10.28": _eq(Grad(U), TimeSum(Diag(dtanh(h(t))) * Grad(h(t)) * x(t).T, t)),
+}
+
+
+# Lines that continue the chain of the equation before them print as "= rhs".
+CONTINUED = {"10.13", "10.14"}
+
+
+def latex(number: str) -> str:
+    """The printed form of equation ``number`` (no ``$``, no tag)."""
+    form = FORMS[number]
+    if number in CONTINUED:
+        return "= " + book_latex(form.rhs)
+    return book_latex(form)
+
+
+def display(number: str):
+    """The equation as an IPython ``Math`` object tagged with the book's number."""
+    from IPython.display import Math
+
+    return Math(rf"{latex(number)} \tag{{{number}}}")
+
+
+def glue_equation(number: str) -> None:
+    """Glue the printed equation under the key ``eq-10-NN`` (its MyST label).
+
+    A chapter shows it with ``{glue:math}`` and ``:label: eq-10-NN``, so the page
+    displays exactly what this module prints; nbval compares the stored LaTeX.
+    """
+    from myst_nb import glue
+
+    glue("eq-" + number.replace(".", "-"), display(number), display=False)

@@ -1,0 +1,120 @@
+"""The book-notation printer and evaluator (rnnlib.notation, rnnlib.forms).
+
+The expected LaTeX strings below are typed from the book's typeset equations (with the
+corrected 10.21), independently of the printer: a printer change that alters a
+displayed equation fails here, and nbval catches it again in the chapters' stored
+outputs.
+"""
+
+import pytest
+import sympy as sp
+
+from rnnlib import forms as F
+from rnnlib.notation import Diag, Grad, Seq, TimeSum, book_latex, evaluate
+
+BOOK = {
+    "10.8": r"a^{(t)} = b + W h^{(t-1)} + U x^{(t)}",
+    "10.9": r"h^{(t)} = \tanh\big(a^{(t)}\big)",
+    "10.10": r"o^{(t)} = c + V h^{(t)}",
+    "10.11": r"\hat{y}^{(t)} = \operatorname{softmax}\big(o^{(t)}\big)",
+    "10.12": r"L\big(\{x^{(1)},\dots,x^{(\tau)}\},\{y^{(1)},\dots,y^{(\tau)}\}\big)",
+    "10.13": r"= \sum_{t} L^{(t)}",
+    "10.14": r"= - \sum_{t} \log p_{\text{model}}\big(y^{(t)} \mid "
+             r"\{x^{(1)},\dots,x^{(t)}\}\big)",
+    "10.17": r"\frac{\partial L}{\partial L^{(t)}} = 1",
+    "10.18": r"\big(\nabla_{o^{(t)}} L\big)_{i} = \hat{y}_{i}^{(t)}"
+             r" - \mathbf{1}_{i=y^{(t)}}",
+    "10.19": r"\nabla_{h^{(\tau)}} L = V^\top (\nabla_{o^{(\tau)}} L)",
+    "10.20": r"\nabla_{h^{(t)}} L = \Big(\frac{\partial h^{(t+1)}}{\partial h^{(t)}}"
+             r"\Big)^\top (\nabla_{h^{(t+1)}} L) + \Big(\frac{\partial o^{(t)}}"
+             r"{\partial h^{(t)}}\Big)^\top (\nabla_{o^{(t)}} L)",
+    "10.21": r"\nabla_{h^{(t)}} L = W^\top \operatorname{diag}"
+             r"\big(1 - (h^{(t+1)})^{2}\big) (\nabla_{h^{(t+1)}} L)"
+             r" + V^\top (\nabla_{o^{(t)}} L)",
+    "10.22": r"\nabla_{c} L = \sum_{t} \nabla_{o^{(t)}} L",
+    "10.23": r"\nabla_{b} L = \sum_{t} \operatorname{diag}\big(1 - (h^{(t)})^{2}\big)"
+             r" (\nabla_{h^{(t)}} L)",
+    "10.24": r"\nabla_{V} L = \sum_{t} (\nabla_{o^{(t)}} L) h^{(t)\top}",
+    "10.25": r"\nabla_{W} L = \sum_{t} \sum_{i} \frac{\partial L}{\partial h_{i}^{(t)}}"
+             r" (\nabla_{W^{(t)}} h_{i}^{(t)})",
+    "10.26": r"\nabla_{W} L = \sum_{t} \operatorname{diag}\big(1 - (h^{(t)})^{2}\big)"
+             r" (\nabla_{h^{(t)}} L) h^{(t-1)\top}",
+    "10.27": r"\nabla_{U} L = \sum_{t} \sum_{i} \frac{\partial L}{\partial h_{i}^{(t)}}"
+             r" (\nabla_{U^{(t)}} h_{i}^{(t)})",
+    "10.28": r"\nabla_{U} L = \sum_{t} \operatorname{diag}\big(1 - (h^{(t)})^{2}\big)"
+             r" (\nabla_{h^{(t)}} L) x^{(t)\top}",
+}
+
+
+def test_every_form_has_an_expected_printed_form():
+    assert set(BOOK) == set(F.FORMS)
+
+
+@pytest.mark.parametrize("number", sorted(BOOK))
+def test_form_prints_as_the_book(number):
+    assert F.latex(number) == BOOK[number]
+
+
+def test_display_tags_the_book_number():
+    latex = F.display("10.24")._repr_latex_()
+    assert latex == r"$\displaystyle " + BOOK["10.24"] + r" \tag{10.24}$"
+
+
+t, H = sp.Symbol("t"), sp.Symbol("H")
+
+
+@pytest.mark.parametrize("expr, latex", [
+    (Seq("h", t - 1, H), r"h^{(t-1)}"),
+    (Seq("h", t - 1, H).T, r"h^{(t-1)\top}"),
+    (Seq("yhat", 3, H), r"\hat{y}^{(3)}"),
+    (Grad(Seq("h", t, H)), r"\nabla_{h^{(t)}} L"),
+    (Diag(Seq("h", t, H)), r"\operatorname{diag}\big(h^{(t)}\big)"),
+    (sp.HadamardProduct(Seq("h", t, H), Seq("a", t, H)), r"h^{(t)} \odot a^{(t)}"),
+    (TimeSum(Seq("h", t, H), t), r"\sum_{t} h^{(t)}"),
+])
+def test_printer_pieces(expr, latex):
+    assert book_latex(expr) == latex
+
+
+# -------------------------------------------------------------- evaluate
+
+
+def _vec(name, n):
+    return sp.Matrix(n, 1, lambda r, _: sp.Symbol(f"{name}_{r}"))
+
+
+def _values(n=2, tau=2):
+    Wm = sp.Matrix(n, n, lambda r, q: sp.Symbol(f"W_{r}{q}"))
+    vals = {F.W: Wm}
+    for s in range(tau + 1):
+        vals[F.h(s)] = _vec(f"h{s}", n)
+        vals[Grad(F.h(s))] = _vec(f"g{s}", n)
+    return vals, Wm
+
+
+def test_evaluate_expands_10_26_to_the_explicit_sum():
+    vals, _ = _values()
+    got = evaluate(F.FORMS["10.26"].rhs, vals, times=range(1, 3))
+    want = sp.zeros(2, 2)
+    for s in (1, 2):
+        h, g, hp = vals[F.h(s)], vals[Grad(F.h(s))], vals[F.h(s - 1)]
+        want += sp.diag(*[1 - h[k] ** 2 for k in range(2)]) * g * hp.T
+    assert sp.expand(got - want) == sp.zeros(2, 2)
+
+
+@pytest.mark.parametrize("corrupt", [
+    # shifted time index, dropped transpose's partner, flipped sign
+    lambda: TimeSum(Diag(F.dtanh(F.h(t))) * Grad(F.h(t)) * F.h(t).T, t),
+    lambda: TimeSum(Diag(F.dtanh(F.h(t))) * Grad(F.h(t)) * F.h(t - 1).T * -1, t),
+    lambda: TimeSum(Grad(F.h(t)) * F.h(t - 1).T, t),
+])
+def test_evaluate_tells_a_corrupted_10_26_apart(corrupt):
+    vals, _ = _values()
+    good = evaluate(F.FORMS["10.26"].rhs, vals, times=range(1, 3))
+    bad = evaluate(corrupt().xreplace({t: F.t}), vals, times=range(1, 3))
+    assert sp.expand(good - bad) != sp.zeros(2, 2)
+
+
+def test_evaluate_names_a_missing_value():
+    with pytest.raises(KeyError, match="W"):
+        evaluate(F.W * F.h(1), {F.h(1): _vec("h", 2)})
