@@ -146,11 +146,13 @@ def display(number: str):
 
 
 def glue_equation(number: str) -> None:
-    """Glue the printed equation under the key ``eq-10-NN`` (its MyST label).
+    """Show the printed equation and glue it under the key ``eq-10-NN`` (its label).
 
-    A chapter shows it with ``{glue:math}`` and ``:label: eq-10-NN``, so the page
-    displays exactly what this module prints; nbval compares the stored LaTeX.
+    A chapter calls this in a cell tagged ``remove-cell`` right after the markdown
+    cell that places it with ``{glue:math}`` and ``:label: eq-10-NN``: Jupyter shows
+    the equation as the cell's output, the website shows it in the text, and both
+    are exactly what this module prints. nbval compares the stored LaTeX.
     """
     from myst_nb import glue
 
-    glue("eq-" + number.replace(".", "-"), display(number), display=False)
+    glue("eq-" + number.replace(".", "-"), display(number), display=True)
