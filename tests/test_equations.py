@@ -16,7 +16,8 @@ import pytest
 from rnnlib.equations import EQUATIONS, OUT_OF_SCOPE
 
 ROOT = Path(__file__).resolve().parents[1]
-LABEL_DEF = re.compile(r"\$\$\s*\((eq-\d+-\d+)\)")          # `$$ (eq-10-8)` after math
+# an equation placed from its SymPy form: ```{glue:math} eq-10-8 / :label: eq-10-8
+LABEL_DEF = re.compile(r"```\{glue:math\}\s+\S+\s*\n:label:\s*(eq-\d+-\d+)")
 ASSERTS = re.compile(r"\bassert\w*\s*\(|\bassert\s")
 
 
