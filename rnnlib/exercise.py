@@ -19,7 +19,10 @@ __all__ = ["check"]
 
 
 def _rel_err(got, want) -> float:
+    """Max-norm relative error; inf if ``got`` has NaN or inf (never a silent pass)."""
     got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    if not np.all(np.isfinite(got)):
+        return float("inf")
     scale = max(np.abs(got).max(initial=0.0), np.abs(want).max(initial=0.0), 1e-300)
     return float(np.abs(got - want).max(initial=0.0) / scale)
 
@@ -69,7 +72,7 @@ def check(student: Callable, cases: Sequence[tuple],
             print(f"FAIL  {label}: case {k} returned shape {got_shape}, "
                   f"expected {want_shape}")
             ok = False
-        elif worst > rtol:
+        elif not worst <= rtol:
             print(f"FAIL  {label}: relative error {worst:.1e} > {rtol:.0e} "
                   f"on {len(cases)} cases")
             ok = False

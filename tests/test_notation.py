@@ -118,3 +118,43 @@ def test_evaluate_tells_a_corrupted_10_26_apart(corrupt):
 def test_evaluate_names_a_missing_value():
     with pytest.raises(KeyError, match="W"):
         evaluate(F.W * F.h(1), {F.h(1): _vec("h", 2)})
+
+
+# -------------------------------------------------------------- exercise.check
+
+
+def test_exercise_check_passes_fails_and_reports_stubs(capsys):
+    import numpy as np
+
+    from rnnlib.exercise import check
+
+    def ref(v):
+        return 2 * v
+
+    cases = [(np.arange(3.0),), (np.ones((2, 2)),)]
+    assert check(ref, cases, {"double": (ref, 1e-12)}, name="f")
+    assert capsys.readouterr().out.splitlines()[-1] == "f: all checks passed"
+    assert not check(lambda v: 2 * v + 1e-3, cases, {"double": (ref, 1e-12)})
+    assert "FAIL  double: relative error" in capsys.readouterr().out
+    assert not check(lambda v: v[:1], cases, {"double": (ref, 1e-12)})
+    assert "returned shape (1,), expected (3,)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_exercise_check_fails_non_finite_output(bad, capsys):
+    import numpy as np
+
+    from rnnlib.exercise import check
+
+    assert not check(lambda v: v * bad, [(np.ones(3),)], {"id": (lambda v: v, 1e-6)})
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_exercise_check_says_not_implemented_without_raising(capsys):
+    from rnnlib.exercise import check
+
+    def stub(v):
+        raise NotImplementedError
+
+    assert not check(stub, [(1.0,)], {"id": (lambda v: v, 1e-6)})
+    assert "stub: not implemented yet" in capsys.readouterr().out
