@@ -92,6 +92,9 @@ def test_no_numbered_equation_is_typed_by_hand(name):
 
 
 def test_the_misprint_of_10_21_is_quoted_as_such():
-    quotes = [q for nb in NOTEBOOKS.values() for c in nb.cells
-              if c.cell_type == "markdown" for q in QUOTE.findall(c.source)]
-    assert any("10.21" in q for q in quotes), "the quotation of 10.21 is missing"
+    name, _ = PLACED[EQUATIONS["10.21"].label][0]
+    quotes = [q for c in NOTEBOOKS[name].cells if c.cell_type == "markdown"
+              for q in QUOTE.findall(c.source)]
+    assert len(quotes) == 1, f"{name}: one marked quotation of the printed 10.21"
+    assert "As printed in the book" in quotes[0]
+    assert r"\operatorname{diag}" in quotes[0] and "W^\\top" in quotes[0]
