@@ -377,8 +377,8 @@ def evaluate(expr, values, times=None):
         if e in table:
             return table[e]
         if isinstance(e, sp.MatMul):
-            coeff, factors = e.as_coeff_matrices()
-            return coeff * functools.reduce(operator.mul, [ev(f) for f in factors])
+            coeff, factors = e.as_coeff_matrices()  # coeff may hold ∂L/∂h_i: a leaf
+            return ev(coeff) * functools.reduce(operator.mul, [ev(f) for f in factors])
         if isinstance(e, sp.MatAdd):
             # 1 and 0 of symbolic size take the size of the other terms
             const = (sp.OneMatrix, sp.ZeroMatrix)
@@ -415,6 +415,10 @@ def evaluate(expr, values, times=None):
                                     [ev(summand.xreplace({t: k})) for k in times])
         if isinstance(e, IndexSum):
             summand, i, n = e.args
+            if not n.is_Integer:
+                raise ValueError(f"evaluate: the sum over {i} needs a concrete size, "
+                                 f"got {n}; substitute the sizes first, e.g. "
+                                 f"expr.xreplace({{{n}: 3}})")
             return functools.reduce(operator.add,
                                     [ev(summand.xreplace({i: k})) for k in range(n)])
         if isinstance(e, Entry):

@@ -158,3 +158,25 @@ def test_exercise_check_says_not_implemented_without_raising(capsys):
 
     assert not check(stub, [(1.0,)], {"id": (lambda v: v, 1e-6)})
     assert "stub: not implemented yet" in capsys.readouterr().out
+
+
+def test_evaluate_fills_in_scalar_factors_of_the_copies_form_10_25():
+    n, tau = 2, 1
+    form = F.FORMS["10.25"].rhs.xreplace({F.H: n})
+    from rnnlib.notation import Entry, Partial
+
+    sized = {F.H: n}  # the leaves as they appear in the form once sizes are given
+    vals, want = {}, sp.zeros(n, n)
+    for k in range(n):
+        hi = Entry(F.h(1), k).xreplace(sized)
+        J = sp.Matrix(n, n, lambda r, q, k=k: sp.Symbol(f"J{k}_{r}{q}"))
+        vals[Partial(F.L, hi)] = sp.Symbol(f"p{k}")
+        vals[Grad(F.copy(F.W, 1), hi).xreplace(sized)] = J
+        want += sp.Symbol(f"p{k}") * J
+    got = evaluate(form, vals, times=range(1, tau + 1))
+    assert sp.expand(got - want) == sp.zeros(n, n)
+
+
+def test_evaluate_asks_for_a_concrete_size_of_an_index_sum():
+    with pytest.raises(ValueError, match="needs a concrete size"):
+        evaluate(F.FORMS["10.25"].rhs, {}, times=range(1, 2))
