@@ -39,6 +39,14 @@ from .gradcheck import (
                    numerical_gradient,
                    relative_error,
 )
+from .longterm import (
+                   eigen_state_at,
+                   eigendecompose,
+                   jacobian_norm_bound,
+                   jacobian_products,
+                   linear_state_at,
+                   linear_states,
+)
 from .loss import dL_dLt, sequence_loss, step_losses
 from .params import Params, init_params, zeros_like
 
@@ -53,5 +61,7 @@ __all__ = [
     "GradientCheckError", "assert_agree", "gradcheck", "numerical_gradient",
     "relative_error",
     "EQUATIONS",
+    "linear_states", "linear_state_at", "eigendecompose", "eigen_state_at",
+    "jacobian_products", "jacobian_norm_bound",
 ]
 __version__ = "0.1.0"

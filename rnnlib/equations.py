@@ -90,6 +90,18 @@ EQUATIONS: dict[str, Equation] = dict([
     _eq("10.28", "gradient w.r.t. U",
         "tests/test_bptt.py::test_parameter_grads_match_hand_computed_case",
         "tests/test_bptt.py::test_grad_U_ids_equals_dense_one_hot"),
+    _eq("10.36", "linear recurrence without input or nonlinearity (§10.7)",
+        "tests/test_longterm.py::test_linear_states_match_hand_computed_case",
+        "tests/test_longterm.py::test_linear_states_jacobian_matches_autograd_and_fd"),
+    _eq("10.37", "its solution as a matrix power",
+        "tests/test_longterm.py::test_linear_state_at_equals_stepping",
+        "tests/test_longterm.py::test_linear_state_at_jacobian_matches_autograd_and_fd"),
+    _eq("10.38", "eigendecomposition W = Q Λ Q^T",
+        "tests/test_longterm.py::test_eigendecompose_matches_hand_computed_case",
+        "tests/test_longterm.py::test_eigendecompose_reconstructs_symmetric_W"),
+    _eq("10.39", "the power through the eigendecomposition",
+        "tests/test_longterm.py::test_eigen_state_at_equals_matrix_power",
+        "tests/test_longterm.py::test_eigen_state_at_jacobian_matches_autograd_and_fd"),
 ])
 
 

@@ -23,12 +23,14 @@ from .notation import (
     Grad,
     IndexSum,
     Jacobian,
+    Norm,
     Partial,
     Prob,
     Seq,
     SeqSet,
     Softmax,
     Step,
+    TimeProduct,
     TimeSum,
     book_latex,
     one_minus_square,
@@ -124,6 +126,37 @@ FORMS: dict[str, sp.Eq] = {
         Partial(L, Entry(h(t), i)) * Grad(copy(U, t), Entry(h(t), i)), i, H), t)),
     "10.28": _eq(Grad(U), TimeSum(Diag(dtanh(h(t))) * Grad(h(t)) * x(t).T, t)),
 }
+
+
+# §10.7, long-term dependencies: the linear recurrence without input and its powers.
+# 10.39 is held in the form that follows from 10.37 and 10.38, Q Λ^t Q^T h^(0); the
+# book prints Q^T Λ^t Q h^(0), which chapter "Long-term dependencies" quotes and shows
+# to differ whenever Q is not symmetric.
+k = sp.Symbol("k", integer=True)
+Q = sp.MatrixSymbol("Q", H, H)
+Lam = sp.MatrixSymbol("Lambda", H, H)
+FORMS.update({
+    "10.36": _eq(h(t), W.T * h(t - 1)),
+    "10.37": _eq(h(t), sp.MatMul(sp.Transpose(sp.MatPow(W, t)), h(0), evaluate=False)),
+    "10.38": _eq(W, Q * Lam * Q.T),
+    "10.39": _eq(h(t), Q * sp.MatPow(Lam, t) * Q.T * h(0)),
+})
+
+# Not numbered in the book: the Jacobian over a distance τ - t of the tanh RNN
+# (10.8)-(10.9), and its bound by products of spectral norms (§10.7; Pascanu et al.,
+# 2013). Displayed from these forms, unnumbered.
+JACOBIAN_PRODUCT = _eq(Jacobian(h(tau), h(t)),
+                       TimeProduct(Diag(dtanh(h(k))) * W, k, t + 1, tau))
+JACOBIAN_BOUND = (
+    Norm(Jacobian(h(tau), h(t))),
+    sp.Product(Norm(Diag(dtanh(h(k)))) * Norm(W), (k, t + 1, tau)),
+    Norm(W) ** (tau - t),
+)
+
+
+def latex_bound() -> str:
+    """``‖∂h^(τ)/∂h^(t)‖ ≤ Π_k ‖diag(1 - h^(k)²)‖ ‖W‖ ≤ ‖W‖^(τ-t)`` printed."""
+    return r" \le ".join(book_latex(side) for side in JACOBIAN_BOUND)
 
 
 # Lines that continue the chain of the equation before them print as "= rhs".

@@ -39,6 +39,7 @@ __all__ = [
     "Seq", "Step", "Elementwise", "Softmax", "Prob", "ScalarTimeSum", "Grad",
     "Jacobian", "Diag", "TimeSum", "IndexSum", "Entry", "Partial",
     "SeqSet", "one_minus_square", "book_latex", "evaluate", "BookLatexPrinter",
+    "TimeProduct", "Norm",
 ]
 
 # Names printed differently from their identifier.
@@ -197,6 +198,26 @@ def one_minus_square(h):
     return sp.MatAdd(sp.OneMatrix(*h.shape), -sp.HadamardPower(h, 2), evaluate=False)
 
 
+class TimeProduct(MatrixExpr):
+    """``Π_{k=first}^{last} e``: an ordered product over time, the factor with the
+    latest ``k`` on the left (the chain rule's order for ``∂h^(τ)/∂h^(t)``)."""
+
+    def __new__(cls, e, k, first, last):
+        return super().__new__(cls, e, k, sp.sympify(first), sp.sympify(last))
+
+    shape = property(lambda self: self.args[0].shape)
+
+
+class Norm(sp.Expr):
+    """``‖e‖``: the (spectral) norm of a matrix or vector expression, a scalar."""
+
+    is_commutative = True
+    is_nonnegative = True
+
+    def __new__(cls, e):
+        return super().__new__(cls, e)
+
+
 # ------------------------------------------------------------------------ printing
 
 
@@ -280,6 +301,8 @@ class BookLatexPrinter(LatexPrinter):
 
     def _print_Transpose(self, e):
         arg = e.arg
+        if isinstance(arg, sp.MatPow):  # (W^{t})^\top, as the book prints it (10.37)
+            return rf"({self._print(arg)})^\top"
         if isinstance(arg, Seq):  # h^{(t)\top}, as the book prints it
             return self._print(arg)[:-1] + r"\top}"
         s = self._print(arg)
@@ -329,6 +352,31 @@ class BookLatexPrinter(LatexPrinter):
         if isinstance(e, Grad) and not isinstance(e.x, sp.MatrixSymbol):
             return rf"({s})"
         return s
+
+    # --- §10.7 (chapter "Long-term dependencies")
+
+    def _print_MatPow(self, e):
+        base, power = e.args
+        s = self._print(base)
+        if not isinstance(base, sp.MatrixSymbol):
+            s = rf"\big({s}\big)"
+        return f"{s}^{{{sp.latex(power)}}}"  # t - 1 in the usual order
+
+    def _print_TimeProduct(self, e):
+        factor, k, first, last = e.args
+        return (rf"\prod_{{{self._print(k)}={self._print_time(first)}}}"
+                rf"^{{{self._print_time(last)}}} {self._paren(factor)}")
+
+    def _print_Product(self, e):
+        factor, (k, first, last) = e.args
+        return (rf"\prod_{{{self._print(k)}={self._print_time(first)}}}"
+                rf"^{{{self._print_time(last)}}} {self._print(factor)}")
+
+    def _print_Norm(self, e):
+        return rf"\lVert {self._print(e.args[0])} \rVert"
+
+    def _print_LessThan(self, e):
+        return rf"{self._print(e.lhs)} \le {self._print(e.rhs)}"
 
 
 def book_latex(expr) -> str:
@@ -427,6 +475,13 @@ def evaluate(expr, values, times=None):
                 return leaf(e)
             except KeyError:
                 return ev(v)[int(i)]
+        if isinstance(e, sp.MatPow):  # a symbolic exponent works for diagonal Λ
+            return ev(e.args[0]) ** e.args[1]
+        if isinstance(e, TimeProduct):  # latest factor on the left
+            summand, k, first, last = e.args
+            return functools.reduce(operator.mul, [
+                ev(summand.xreplace({k: j}))
+                for j in range(int(last), int(first) - 1, -1)])
         if isinstance(e, (sp.MatrixSymbol, Seq, Grad, Jacobian, Partial, SeqSet,
                           Step, Prob, sp.Symbol)):
             return leaf(e)

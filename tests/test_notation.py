@@ -43,6 +43,12 @@ BOOK = {
              r" (\nabla_{U^{(t)}} h_{i}^{(t)})",
     "10.28": r"\nabla_{U} L = \sum_{t} \operatorname{diag}\big(1 - (h^{(t)})^{2}\big)"
              r" (\nabla_{h^{(t)}} L) x^{(t)\top}",
+    # §10.7; 10.39 in the form that follows from 10.37-10.38 (the book prints
+    # Q^\top \Lambda^t Q h^{(0)}; chapter "Long-term dependencies" shows the difference)
+    "10.36": r"h^{(t)} = W^\top h^{(t-1)}",
+    "10.37": r"h^{(t)} = (W^{t})^\top h^{(0)}",
+    "10.38": r"W = Q \Lambda Q^\top",
+    "10.39": r"h^{(t)} = Q \Lambda^{t} Q^\top h^{(0)}",
 }
 
 
@@ -180,3 +186,43 @@ def test_evaluate_fills_in_scalar_factors_of_the_copies_form_10_25():
 def test_evaluate_asks_for_a_concrete_size_of_an_index_sum():
     with pytest.raises(ValueError, match="needs a concrete size"):
         evaluate(F.FORMS["10.25"].rhs, {}, times=range(1, 2))
+
+# ------------------------------------------------- §10.7: powers, products, norms
+
+
+def test_jacobian_product_prints_as_typed():
+    assert book_latex(F.JACOBIAN_PRODUCT) == (
+        r"\frac{\partial h^{(\tau)}}{\partial h^{(t)}} = \prod_{k=t+1}^{\tau} "
+        r"\operatorname{diag}\big(1 - (h^{(k)})^{2}\big) W")
+
+
+def test_jacobian_bound_prints_as_typed():
+    assert F.latex_bound() == (
+        r"\lVert \frac{\partial h^{(\tau)}}{\partial h^{(t)}} \rVert \le "
+        r"\prod_{k=t+1}^{\tau} \lVert \operatorname{diag}\big(1 - (h^{(k)})^{2}\big)"
+        r" \rVert \lVert W \rVert \le \lVert W \rVert^{\tau - t}")
+
+
+@pytest.mark.parametrize("expr, latex", [
+    (sp.MatPow(sp.MatrixSymbol("W", H, H), t), r"W^{t}"),
+    (sp.Transpose(sp.MatPow(sp.MatrixSymbol("W", H, H), t)), r"(W^{t})^\top"),
+    (sp.MatPow(sp.MatrixSymbol("Lambda", H, H), t - 1), r"\Lambda^{t - 1}"),
+])
+def test_printer_powers(expr, latex):
+    assert book_latex(expr) == latex
+
+
+def test_evaluate_takes_a_symbolic_power_of_a_diagonal_matrix():
+    n = sp.Symbol("n", integer=True, nonnegative=True)
+    l1, l2 = sp.symbols("l1 l2")
+    got = evaluate(F.FORMS["10.39"].rhs.xreplace({F.t: n}),
+                   {F.Q: sp.eye(2), F.Lam: sp.diag(l1, l2), F.h(0): _vec("h", 2)})
+    assert got == sp.Matrix([l1**n * sp.Symbol("h_0"), l2**n * sp.Symbol("h_1")])
+
+
+def test_evaluate_orders_a_time_product_latest_first():
+    vals, Wm = _values(n=2, tau=3)
+    got = evaluate(F.JACOBIAN_PRODUCT.rhs.xreplace({F.t: 0, F.tau: 2}), vals)
+    D = [sp.diag(*[1 - vals[F.h(s)][r] ** 2 for r in range(2)]) for s in (1, 2)]
+    assert sp.expand(got - D[1] * Wm * D[0] * Wm) == sp.zeros(2, 2)
+    assert sp.expand(got - D[0] * Wm * D[1] * Wm) != sp.zeros(2, 2)
