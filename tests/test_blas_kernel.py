@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
-
 # Names threadpoolctl reports for a requested OPENBLAS_CORETYPE, where they differ
 # (measured with numpy 2.4's OpenBLAS: Prescott runs the kernel it calls Katmai).
 REPORTED_AS = {"prescott": {"prescott", "katmai"}}
