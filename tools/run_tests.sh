@@ -14,6 +14,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
+# `python -m jupyter execute` (used by the tests) looks up `jupyter-execute` on PATH:
+# it must be .venv's, not whatever Jupyter the machine has elsewhere.
+export PATH="$PWD/$BIN:$PATH"
 PYTHON=${PYTHON:-python3}
 PASS2=_build/binder-check
 JB_FLAGS=(-W -n --keep-going)
