@@ -1,47 +1,82 @@
-# The two commands of the README:
-#   make book   build the HTML book (sets up .venv on first use)
-#   make test   run every test: unit tests, every notebook under strict nbval,
-#               and the book build with warnings as errors
-# Both create .venv with the pinned requirements and rnnlib when it is missing or
-# when requirements.txt / pyproject.toml changed.
+# The commands of the README:
+#   make book   build the HTML book and its PDF (sets up .venv on first use)
+#   make test   run every test: unit tests, every chapter under strict nbval twice
+#               (two OpenBLAS kernels), the book build with warnings as errors, the
+#               PDF, the browser test, the Binder, Colab and JupyterLab set-ups
+#   make lab    open the chapters in JupyterLab, on the project's kernel
+#   make pdf    only the PDF (_build/html/book.pdf)
+# All create .venv with the pinned requirements and rnnlib when it is missing or
+# when requirements*.txt / pyproject.toml changed.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 HTML   := _build/html
+SINGLE := _build/singlehtml
+PDF    := $(HTML)/book.pdf
 PORT   ?= 8000
 JB_FLAGS := -W -n --keep-going
+CHROMIUM := $(shell command -v chromium || command -v chromium-browser)
 # Notebooks run on the kernel of .venv even if the user has another "python3" kernel.
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
 
-.PHONY: book serve test lint clean
+.PHONY: book pdf serve lab test lint clean
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-lab.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), sys.version' 2>/dev/null \
 	  || { echo "error: Python >= 3.11 is needed (found: $$($(PYTHON) --version 2>&1)); run make PYTHON=python3.11 ..." >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
 	@echo "Installing pinned requirements into $(VENV) (about a minute the first time)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-lab.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
-# --all: rebuild every page (notebooks are re-executed anyway), so no page or static
-# file from an earlier build survives a change.
+# The single-page HTML build, printed to PDF by headless Chromium (tools/print_pdf.py).
+define build_pdf
+	$(BIN)/jupyter-book build . --all $(JB_FLAGS) --builder singlehtml
+	$(BIN)/python tools/print_pdf.py $(SINGLE) $(PDF)
+endef
+
+# Every notebook is executed once, into a fresh jupyter-cache (so edits to rnnlib
+# show), and both the HTML pages and the PDF are built from those results.
+# --all: rebuild every page, so no page or static file from an earlier build survives.
+book: export BOOK_EXECUTE_NOTEBOOKS := cache
 book: $(STAMP)
+	rm -rf _build/.jupyter_cache
 	$(BIN)/jupyter-book build . --all $(JB_FLAGS)
+ifneq ($(CHROMIUM),)
+	$(build_pdf)
+else
+	@echo "note: no chromium, so no PDF (the site's PDF link stays broken);"
+	@echo "      install it (sudo apt-get install chromium), then run: make pdf"
+endif
 	@echo
 	@echo "The book is built. Open file://$(CURDIR)/$(HTML)/index.html"
 	@echo "or serve it with:  make serve   (http://127.0.0.1:$(PORT))"
 
+pdf: export BOOK_EXECUTE_NOTEBOOKS := cache
+pdf: $(STAMP)
+	rm -rf _build/.jupyter_cache
+	$(build_pdf)
+
 serve: book
 	$(BIN)/python -m http.server --bind 127.0.0.1 --directory $(HTML) $(PORT)
 
-# The build comes before pytest because the browser test reads the built site.
+# JupyterLab from .venv (pinned in requirements-lab.txt), opened on chapters/ (the whole
+# repository is browsable, e.g. rnnlib/); the
+# notebooks' "python3" kernel is .venv's Python, which has rnnlib installed.
+# (--allow-root only when run as root, e.g. in a container.)
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) \
+	  --ServerApp.default_url=/lab/tree/chapters $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# ruff, then tools/run_tests.sh: nbval pass 2 in a Binder-style environment on
+# another OpenBLAS kernel (in the background), the HTML book and the PDF rendering the
+# committed outputs, then pytest with nbval pass 1. See the script for the details.
 test: $(STAMP)
 	$(BIN)/ruff check rnnlib tests benchmarks tools _ext
-	$(BIN)/jupyter-book build . --all $(JB_FLAGS)
-	$(BIN)/python -m pytest tests chapters --nbval --nbval-current-env
+	PYTHON=$(PYTHON) bash tools/run_tests.sh
 
 clean:
 	rm -rf _build

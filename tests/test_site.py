@@ -4,6 +4,8 @@ Runs after the book build of `make test`. A local HTTP server serves _build/html
 headless Chromium (Debian's `chromium`, driven by Playwright) opens every page:
 no JavaScript errors, display math typeset by the locally served MathJax, no request
 leaving localhost. Internal links and local resources are checked from the HTML.
+On a phone (390 px wide) no page scrolls sideways as a whole; in dark mode every
+figure sits on a light background. Screenshots go to _build/screenshots/.
 """
 
 import functools
@@ -20,7 +22,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
-SCREENSHOT = ROOT / "_build" / "screenshots" / "03_back_through_time.png"
+SHOTS = ROOT / "_build" / "screenshots"
+SCREENSHOT = SHOTS / "03_back_through_time.png"
+PHONE = {"width": 390, "height": 844}  # CSS pixels of a current phone
+# Figures are drawn dark on light; in dark mode they must keep a light background.
+MIN_FIGURE_BACKGROUND_LUMINANCE = 0.8
 IN_CI = os.environ.get("CI") == "true"
 PAGES = (
     sorted(
@@ -92,9 +98,11 @@ def browser():
         b.close()
 
 
-def open_page(browser, url):
+def open_page(browser, url, viewport=None, color_scheme="light"):
     """Load ``url``; return the page, JS errors and requests that left localhost."""
-    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page = browser.new_page(
+        viewport=viewport or {"width": 1200, "height": 900}, color_scheme=color_scheme
+    )
     errors, external = [], []
     page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -111,16 +119,27 @@ def open_page(browser, url):
     return page, errors, external
 
 
+def wait_for_math(page):
+    """Wait until MathJax has typeset the page (if it has math); True if it has."""
+    if page.locator(".math").count() == 0:
+        return False
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
+        timeout=20000,
+    )
+    page.evaluate("() => MathJax.startup.promise")
+    return True
+
+
+def shot_name(path, prefix=""):
+    return prefix + path.replace("/", "_").removesuffix(".html") + ".png"
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_page_loads_cleanly_with_typeset_math(browser, server, path):
     page, errors, external = open_page(browser, f"{server}/{path}")
-    has_math = page.locator(".math").count() > 0
+    has_math = wait_for_math(page)
     if has_math:
-        page.wait_for_function(
-            "() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-            timeout=20000,
-        )
-        page.evaluate("() => MathJax.startup.promise")
         assert page.locator("mjx-container").count() > 0, "math was not typeset"
         text = page.evaluate(  # the page's prose: code samples may show LaTeX source
             """() => { const m = document.querySelector('main').cloneNode(true);
@@ -135,6 +154,91 @@ def test_page_loads_cleanly_with_typeset_math(browser, server, path):
     page.close()
     assert not errors, f"JavaScript console errors: {errors}"
     assert not external, f"requests leaving localhost: {external}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_fits_a_phone_screen(browser, server, path):
+    """At 390 px no page scrolls sideways; wide equations and code scroll in place."""
+    page, errors, _ = open_page(browser, f"{server}/{path}", viewport=PHONE)
+    wait_for_math(page)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / shot_name(path, "phone_")), full_page=False)
+    culprits = []
+    if width > PHONE["width"]:
+        culprits = page.evaluate(
+            """(w) => [...document.querySelectorAll('body *')]
+                 .filter(e => e.getBoundingClientRect().right > w + 1
+                           && getComputedStyle(e).position !== 'fixed')
+                 .slice(-5).map(e => e.tagName + '.' + e.className + ' ' +
+                                Math.round(e.getBoundingClientRect().right))""",
+            PHONE["width"],
+        )
+    page.close()
+    assert width <= PHONE["width"], (
+        f"{path} is {width} px wide at a {PHONE['width']} px viewport: {culprits}"
+    )
+    assert not errors, f"JavaScript console errors: {errors}"
+
+
+FIGURE_BACKGROUNDS = r"""() => {
+  const rgba = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+  const opaque = (c) => { const v = rgba(c); return v.length === 3 || v[3] > 0.5; };
+  return [...document.querySelectorAll('main img')]
+    .filter(img => img.closest('.cell_output, figure'))
+    .map(img => {
+      let e = img, bg = null;
+      while (e && !bg) {
+        const c = getComputedStyle(e).backgroundColor;
+        if (opaque(c)) bg = c;
+        e = e.parentElement;
+      }
+      img.scrollIntoView();
+      return {src: img.getAttribute('src'), background: rgba(bg || 'rgb(0,0,0)')};
+    });
+}"""
+
+
+def luminance(rgb):
+    r, g, b = (c / 255 for c in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_figures_sit_on_a_light_background_in_dark_mode(browser, server):
+    chapters = [p for p in PAGES if p.startswith("chapters/")]
+    assert chapters
+    checked = 0
+    for path in chapters:
+        page, errors, _ = open_page(browser, f"{server}/{path}", color_scheme="dark")
+        theme = page.evaluate("() => document.documentElement.dataset.theme")
+        assert theme == "dark", f"{path}: the site did not follow the dark scheme"
+        figures = page.evaluate(FIGURE_BACKGROUNDS)
+        if figures:
+            page.locator("main .cell_output img").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / shot_name(path, "dark_")))
+        page.close()
+        assert not errors, f"{path}: JavaScript console errors: {errors}"
+        for fig in figures:
+            lum = luminance(fig["background"])
+            assert lum >= MIN_FIGURE_BACKGROUND_LUMINANCE, (
+                f"{path}: figure {fig['src']} sits on {fig['background']} in dark mode"
+            )
+            checked += 1
+    assert checked > 0, "no figure found on any chapter page"
+
+
+def test_dark_mode_is_dark(browser, server):
+    """The control for the figure test: dark mode really darkens the page."""
+    page, _, _ = open_page(browser, f"{server}/intro.html", color_scheme="dark")
+    bg = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    page.close()
+    assert luminance([float(v) for v in re.findall(r"[\d.]+", bg)]) < 0.3, bg
+
+
+def test_download_menu_links_the_book_pdf(site):
+    for path in ("intro.html", "chapters/01_forward_pass.html"):
+        refs = parse(site / path).refs
+        assert any(r.endswith("book.pdf") for r in refs), f"{path}: no link to book.pdf"
 
 
 def test_every_chapter_page_has_typeset_display_equations(site):
@@ -188,6 +292,8 @@ def test_internal_links_and_resources_resolve(site, path):
         target = (page.parent / unquote(parts.path)).resolve() if parts.path else page
         if target.is_dir():
             target = target / "index.html"
+        if target == site / "book.pdf":  # built by the PDF step, which needs chromium
+            require(target.exists(), "book.pdf not built: run `make pdf`")
         assert target.exists(), f"{path}: broken link {ref}"
         if parts.fragment and target.suffix == ".html":
             assert unquote(parts.fragment) in parse(target).ids, (

@@ -1,0 +1,234 @@
+"""The launch buttons: every chapter runs on Binder and on Google Colab.
+
+Binder: ``binder/`` installs the pinned requirements and rnnlib. The environment is
+built and every chapter executed in it, offline, by tools/binder_check.sh, which is
+the second nbval pass of ``make test``; here the configuration itself is checked.
+
+Colab: a notebook opened there has no repository around it, so each chapter starts
+with a hidden cell (tools/colab_cell.py) that pip-installs rnnlib from
+``repository.url`` of ``_config.yml`` when ``google.colab`` is loaded, and does
+nothing elsewhere. The slow test below fakes Colab: a fresh virtual environment with
+only numpy, sympy, matplotlib (and the kernel), ``google.colab`` put into
+``sys.modules`` at start-up, the repository URL replaced by a local copy, and every
+chapter executed alone in a folder without the repository.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import venv
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import colab_cell  # noqa: E402
+import repo_copy  # noqa: E402
+
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+# What Colab provides that the chapters may use; pinned as in requirements.txt.
+COLAB_PACKAGES = ["numpy", "sympy", "matplotlib", "ipykernel"]
+FAKE_COLAB_PTH = (
+    "import sys, types; sys.modules.setdefault('google.colab', "
+    "types.ModuleType('google.colab'))\n"
+)
+
+
+def pins(names):
+    text = (ROOT / "requirements.txt").read_text()
+    found = {}
+    for line in text.splitlines():
+        m = re.match(r"^([A-Za-z0-9_.-]+)==(\S+)", line)
+        if m and m.group(1).lower() in names:
+            found[m.group(1).lower()] = line.strip()
+    assert set(found) == set(names), f"not pinned in requirements.txt: {names}"
+    return [found[n] for n in names]
+
+
+# --- Binder -----------------------------------------------------------------------
+
+
+def test_binder_installs_exactly_the_pinned_requirements():
+    lines = [
+        ln.strip()
+        for ln in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+        if ln.strip() and not ln.startswith("#")
+    ]
+    assert lines == ["-r ../requirements.txt"]
+
+
+def test_binder_postbuild_installs_rnnlib_from_the_repository():
+    post = ROOT / "binder" / "postBuild"
+    assert os.access(post, os.X_OK), "postBuild must be executable"
+    code = [ln for ln in post.read_text().splitlines() if ln and not ln.startswith("#")]
+    assert "python -m pip install --no-deps -e ." in code
+
+
+def test_binder_python_matches_the_project():
+    runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
+    assert runtime == "python-3.11"
+    assert 'requires-python = ">=3.11"' in (ROOT / "pyproject.toml").read_text()
+
+
+# --- Colab: the cell --------------------------------------------------------------
+
+
+def first_code(nb):
+    return next(c for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_starts_with_the_colab_cell_for_the_configured_repository(path):
+    """Fails until `python tools/colab_cell.py` has been run on the chapter."""
+    nb = nbformat.read(path, as_version=4)
+    url, ref = colab_cell.repository()
+    cell = nb.cells[0]
+    assert colab_cell.is_colab_cell(cell), (
+        f"{path.name}: no Colab cell first; run `python tools/colab_cell.py`"
+    )
+    assert cell.source == colab_cell.cell_source(url, ref), (
+        f"{path.name}: Colab cell does not match repository.url/branch in _config.yml;"
+        " run `python tools/colab_cell.py`"
+    )
+    assert "remove-cell" in cell.metadata["tags"]
+    assert not cell.get("outputs")
+
+
+def test_colab_cell_script_is_idempotent(tmp_path):
+    for p in CHAPTERS:
+        (tmp_path / p.name).write_bytes(p.read_bytes())
+    script = [sys.executable, str(ROOT / "tools" / "colab_cell.py"), "--chapters",
+              str(tmp_path)]
+    subprocess.run(script, check=True, capture_output=True)
+    first = {p.name: p.read_text() for p in tmp_path.glob("*.ipynb")}
+    again = subprocess.run(script, check=True, capture_output=True, text=True)
+    assert "up to date" in again.stdout
+    assert {p.name: p.read_text() for p in tmp_path.glob("*.ipynb")} == first
+    check = subprocess.run([*script, "--check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    for p in tmp_path.glob("*.ipynb"):
+        nb = nbformat.read(p, as_version=4)
+        assert sum(colab_cell.is_colab_cell(c) for c in nb.cells) == 1
+        assert colab_cell.is_colab_cell(nb.cells[0])
+        original = nbformat.read(ROOT / "chapters" / p.name, as_version=4)
+        others = [c for c in original.cells if not colab_cell.is_colab_cell(c)]
+        assert [c.source for c in nb.cells[1:]] == [c.source for c in others]
+    # another repository: the cells are updated in place, --check notices first
+    other = [*script, "--url", "https://example.org/fork/book"]
+    assert subprocess.run([*other, "--check"], capture_output=True).returncode == 1
+    subprocess.run(other, check=True, capture_output=True)
+    nb = nbformat.read(next(tmp_path.glob("*.ipynb")), as_version=4)
+    assert "git+https://example.org/fork/book@" in nb.cells[0].source
+    assert sum(colab_cell.is_colab_cell(c) for c in nb.cells) == 1
+
+
+def run_cell(source, colab, tmp_path):
+    """Run the cell's code in a fresh Python; ``colab`` fakes google.colab."""
+    prelude = FAKE_COLAB_PTH if colab else ""
+    script = tmp_path / "cell.py"
+    script.write_text(prelude + source + "\n")
+    return subprocess.run([sys.executable, str(script)], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120)
+
+
+def test_colab_cell_does_nothing_and_prints_nothing_outside_colab(tmp_path):
+    # An unreachable repository: if the cell ran pip, it would fail loudly.
+    source = colab_cell.cell_source("file:///nonexistent/repo", "main")
+    r = run_cell(source, colab=False, tmp_path=tmp_path)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+
+
+def test_colab_cell_runs_pip_on_colab(tmp_path):
+    source = colab_cell.cell_source("file:///nonexistent/repo", "main")
+    r = run_cell(source, colab=True, tmp_path=tmp_path)
+    assert r.returncode != 0
+    assert "nonexistent" in r.stderr
+
+
+# --- Colab: every chapter, in a faked Colab ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def colab(tmp_path_factory):
+    """A fresh venv with only Colab's packages, google.colab faked, a repo copy."""
+    work = tmp_path_factory.mktemp("colab")
+    env_dir = work / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-compile",
+         "--disable-pip-version-check", *pins(COLAB_PACKAGES)],
+        check=True, capture_output=True, timeout=600,
+    )
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    Path(site, "fake_google_colab.pth").write_text(FAKE_COLAB_PTH)
+    kernels = work / "jupyter" / "kernels" / "colab"
+    kernels.mkdir(parents=True)
+    (kernels / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "fake Colab", "language": "python",
+    }))
+    repo = repo_copy.copy_repo(work / "repo", branch="colab")
+    return {"python": python, "jupyter_path": work / "jupyter", "repo": repo,
+            "work": work}
+
+
+def execute(path, colab, timeout=900):
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("JUPYTER_PATH", "PYTHONPATH", "VIRTUAL_ENV")}
+    env["JUPYTER_PATH"] = str(colab["jupyter_path"])
+    return subprocess.run(
+        [sys.executable, "-m", "jupyter", "execute", "--inplace",
+         "--kernel_name=colab", f"--timeout={timeout}", str(path)],
+        capture_output=True, text=True, cwd=path.parent, env=env,
+    )
+
+
+def test_every_chapter_runs_on_fake_colab(colab, tmp_path):
+    content = tmp_path / "content"  # Colab's working folder: the notebook alone
+    content.mkdir()
+    for p in CHAPTERS:
+        (content / p.name).write_bytes(p.read_bytes())
+    url = colab["repo"].as_uri()
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "colab_cell.py"), "--chapters",
+         str(content), "--url", url, "--ref", "colab"],
+        check=True, capture_output=True,
+    )
+    paths = sorted(content.glob("*.ipynb"))
+    # the first chapter installs rnnlib; the others then find it installed
+    results = [execute(paths[0], colab)]
+    with ThreadPoolExecutor(2) as pool:
+        results += list(pool.map(lambda p: execute(p, colab), paths[1:]))
+    for path, res in zip(paths, results, strict=True):
+        assert res.returncode == 0, (
+            f"{path.name} failed on fake Colab:\n{res.stderr[-3000:]}"
+        )
+    shown = subprocess.run(
+        [str(colab["python"]), "-m", "pip", "show", "-f", "rnnlib"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    assert "Location:" in shown and str(ROOT) not in shown  # not this checkout
+
+
+def test_without_the_colab_cell_a_chapter_fails_on_fake_colab(colab, tmp_path):
+    """The control: the faked Colab really lacks rnnlib."""
+    nb = nbformat.read(CHAPTERS[0], as_version=4)
+    nb.cells = [c for c in nb.cells if not colab_cell.is_colab_cell(c)]
+    first = first_code(nb)
+    nb.cells = [first]
+    path = tmp_path / "first_cell.ipynb"
+    nbformat.write(nb, path)
+    subprocess.run([str(colab["python"]), "-m", "pip", "uninstall", "-y", "-q",
+                    "rnnlib"], capture_output=True)
+    res = execute(path, colab)
+    assert res.returncode != 0
+    assert "ModuleNotFoundError" in res.stderr and "rnnlib" in res.stderr

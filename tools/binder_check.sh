@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Build a Binder-style environment offline and run every chapter in it under strict
+# nbval, on another OpenBLAS kernel: the second nbval pass of `make test`.
+#
+# Usage: tools/binder_check.sh WORKDIR [PYTHON]
+#
+# As Binder (repo2docker) does, starting from a copy of the repository as a clone
+# sees it (tools/repo_copy.py): a fresh virtual environment, `pip install -r
+# binder/requirements.txt`, then binder/postBuild, both run from the repository
+# root with nothing else installed. Then every chapter is executed with chapters/ as
+# the working directory (nbval starts each kernel in the notebook's folder) and its
+# outputs compared with the committed ones, with
+#   OPENBLAS_CORETYPE  the environment's value if set, else SandyBridge (no FMA,
+#                      unlike the AVX2/AVX-512 kernels OpenBLAS picks on CI machines)
+#   OPENBLAS_NUM_THREADS=1
+# tests/test_blas_kernel.py checks (threadpoolctl) that the kernel took effect.
+set -euo pipefail
+work=${1:?usage: tools/binder_check.sh WORKDIR [PYTHON]}
+python=${2:-python3}
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+rm -rf "$work"
+mkdir -p "$work"
+"$python" "$here/tools/repo_copy.py" "$work/repo" >/dev/null
+"$python" -m venv "$work/venv"
+export PATH="$work/venv/bin:$PATH" PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_COMPILE=1
+unset JUPYTER_PATH PYTHONPATH VIRTUAL_ENV
+cd "$work/repo"
+echo "binder: pip install -r binder/requirements.txt, then binder/postBuild"
+python -m pip install --quiet -r binder/requirements.txt
+bash binder/postBuild >/dev/null
+
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SandyBridge} OPENBLAS_NUM_THREADS=1
+python - <<'PY'
+import os
+import numpy  # noqa: F401  (loads OpenBLAS)
+from threadpoolctl import threadpool_info
+kernels = [i.get("architecture") for i in threadpool_info() if i["internal_api"] == "openblas"]
+print(f"binder: nbval pass 2 with OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}"
+      f" OPENBLAS_NUM_THREADS=1: OpenBLAS runs the {', '.join(map(str, kernels))} kernel")
+PY
+exec python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
+  chapters tests/test_blas_kernel.py

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The steps of `make test` after ruff (the Makefile has set up .venv and exported
+# JUPYTER_PATH). Each notebook is executed once per nbval pass and nowhere else:
+#   1. nbval pass 2 starts in the background, on the other core: a Binder-style
+#      environment built from binder/ in a fresh copy of the repository, every
+#      chapter under strict nbval with another OpenBLAS kernel (tools/binder_check.sh)
+#   2. the HTML book, with warnings as errors, rendering the committed outputs
+#      (BOOK_EXECUTE_NOTEBOOKS=off): pass 1 below proves they are current
+#   3. the PDF: single-page HTML build printed by headless Chromium
+#   4. pytest over tests/ and chapters/ under strict nbval (pass 1), which also
+#      tests the built site in the browser, the PDF, the Colab cell and `make lab`
+#   5. wait for pass 2; both passes must pass
+# Prints the time of each step at the end.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+# `python -m jupyter execute` (used by the tests) looks up `jupyter-execute` on PATH:
+# it must be .venv's, not whatever Jupyter the machine has elsewhere.
+export PATH="$PWD/$BIN:$PATH"
+PYTHON=${PYTHON:-python3}
+PASS2=_build/binder-check
+JB_FLAGS=(-W -n --keep-going)
+export BOOK_EXECUTE_NOTEBOOKS=off
+mkdir -p _build
+rm -f "$PASS2.log"
+
+t0=$SECONDS
+timings=()
+step() { timings+=("$(printf '%4ds  %s' $((SECONDS - t0)) "$1")"); t0=$SECONDS; }
+report() { printf -- '--- time per step\n'; printf '%s\n' "${timings[@]}"; }
+
+echo "--- nbval pass 2 (Binder environment, other BLAS kernel) in the background: $PASS2.log"
+start2=$SECONDS
+setsid bash tools/binder_check.sh "$PASS2" "$PYTHON" >"$PASS2.log" 2>&1 &
+pid2=$!
+trap 'kill -- -$pid2 2>/dev/null' EXIT  # its own process group (setsid)
+
+fail() { echo "error: $1" >&2; step "$1 (failed)"; report; exit 1; }
+
+echo "--- book (HTML, committed outputs)"
+$BIN/jupyter-book build . --all "${JB_FLAGS[@]}" || fail "HTML build"
+step "HTML build"
+
+if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then
+  echo "--- PDF"
+  $BIN/jupyter-book build . --all "${JB_FLAGS[@]}" --builder singlehtml \
+    || fail "single-page HTML build"
+  $BIN/python tools/print_pdf.py _build/singlehtml _build/html/book.pdf \
+    || fail "PDF printing"
+  step "PDF (single-page build + print)"
+else
+  echo "note: no chromium: no PDF; its tests and the browser test will skip"
+fi
+
+echo "--- pytest: tests/ and nbval pass 1 over chapters/"
+$BIN/python -m pytest tests chapters --nbval --nbval-current-env
+rc1=$?
+step "pytest + nbval pass 1"
+
+echo "--- waiting for nbval pass 2"
+wait $pid2
+rc2=$?
+trap - EXIT
+cat "$PASS2.log"
+step "wait for pass 2 (it took $((SECONDS - start2))s in all)"
+kernel=$(grep -o 'OpenBLAS runs the [^ ]* kernel' "$PASS2.log" || echo 'kernel unknown')
+echo "--- nbval pass 1 (default environment): exit $rc1"
+echo "--- nbval pass 2 (Binder environment, $kernel, 1 thread): exit $rc2"
+report
+[ "$rc1" = 0 ] && [ "$rc2" = 0 ]
