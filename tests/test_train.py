@@ -35,11 +35,10 @@ def test_resume_gives_the_same_result_as_an_uninterrupted_run(tmp_path):
     straight, _ = train(cfg20, TEXT, progress=False)
     path = tmp_path / "ck.npz"
     train(
-        TrainConfig(steps=9, **SMALL),
+        TrainConfig(steps=9, checkpoint_every=3, **SMALL),
         TEXT,
         progress=False,
         checkpoint=path,
-        checkpoint_every=3,
     )
     state, vocab, _ = state_from_checkpoint(path)
     assert state.step == 9
