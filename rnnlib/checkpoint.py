@@ -35,12 +35,14 @@ from .data import Vocab
 
 FORMAT = "rnnlib-checkpoint-1"
 PARAM_NAMES = ("U", "W", "V", "b", "c")
-# Errors np.load / zipfile raise on damaged files: a bad zip directory or CRC
-# (BadZipFile), a truncated member (EOFError), a damaged deflate stream
-# (zlib.error), a bad .npy header (ValueError), a flipped compression-method field
-# (NotImplementedError).
+# Errors np.load / zipfile raise on damaged files (each seen by flipping bits of a
+# real checkpoint): a bad zip directory or CRC (BadZipFile), a truncated member
+# (EOFError), a damaged deflate stream (zlib.error), a bad .npy header
+# (ValueError), a flipped compression-method field (NotImplementedError), a flipped
+# "encrypted" flag (RuntimeError), a flipped offset that seeks before the start of
+# the already opened file (OSError).
 _READ_ERRORS = (zipfile.BadZipFile, EOFError, zlib.error, ValueError,
-                NotImplementedError)
+                NotImplementedError, RuntimeError, OSError)
 
 
 class CheckpointError(ValueError):
@@ -117,17 +119,18 @@ def _is_number(v) -> bool:
 
 
 def _read_members(path: Path) -> dict:
-    try:
-        z = np.load(path, allow_pickle=False)
-        if not isinstance(z, np.lib.npyio.NpzFile):
-            raise CheckpointError(f"{path} holds a single array, not a checkpoint")
-        with z:
-            return {k: z[k] for k in z.files}
-    except CheckpointError:
-        raise
-    except _READ_ERRORS as err:
-        raise CheckpointError(f"{path} is damaged or not an rnnlib checkpoint "
-                              f"({type(err).__name__}: {err})") from None
+    with open(path, "rb") as f:     # a permission error is an OSError from here
+        try:
+            z = np.load(f, allow_pickle=False)
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise CheckpointError(f"{path} holds a single array, not a checkpoint")
+            with z:
+                return {k: z[k] for k in z.files}
+        except _READ_ERRORS as err:
+            if isinstance(err, CheckpointError):
+                raise
+            raise CheckpointError(f"{path} is damaged or not an rnnlib checkpoint "
+                                  f"({type(err).__name__}: {err})") from None
 
 
 def _read_meta(path: Path, data: dict) -> dict:
