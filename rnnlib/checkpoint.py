@@ -80,6 +80,10 @@ def check_writable(path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"checkpoint path {path} is a directory")
+    for folder in path.parents:
+        if folder.exists() and not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is not a directory, so the checkpoint "
+                                     f"{path} cannot be written")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
