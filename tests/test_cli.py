@@ -175,7 +175,9 @@ def test_resume_on_another_text_when_asked(work):
         ({"c.txt": "x"}, ["--text", "c.txt"],
          "text of 1 character is shorter than one training chunk"),
         ({}, ["--text", "."], ". is a directory; --text needs a text file"),
-        ({}, ["--val-fraction", "0.0003"], "need a text of at least 5,001 characters"),  # 5000 * 0.0003 < 1.5
+        # 5000 * 0.0003 rounds to 1 held-out character (in floating point
+        # 1.4999...), 5001 * 0.0003 to 2
+        ({}, ["--val-fraction", "0.0003"], "need a text of at least 5,001 characters"),
         ({}, ["--checkpoint", "."], "checkpoint path . is a directory"),
         ({}, ["--checkpoint", "t.txt/ck.npz"], "t.txt is not a directory"),
         ({}, ["--seed", "-1"], "seed must be an integer >= 0; got -1"),
