@@ -398,3 +398,18 @@ def test_train_checks_the_checkpoint_path_before_training(tmp_path):
               checkpoint=tmp_path / "f" / "ck.npz")
     with pytest.raises(IsADirectoryError):
         train(TrainConfig(steps=1, **SMALL), TEXT, progress=False, checkpoint=tmp_path)
+
+
+@pytest.mark.parametrize("eval_every, sample_every, val_steps, sample_steps",
+                         [(4, 4, [4, 8, 10], [4, 8, 10]), (0, 0, [10], []),
+                          (20, 6, [10], [6, 10])])
+def test_validation_and_samples_also_at_the_last_step(eval_every, sample_every,
+                                                      val_steps, sample_steps):
+    messages = []
+    cfg = TrainConfig(steps=10, **{**SMALL, "eval_every": eval_every,
+                                   "sample_every": sample_every})
+    state, _ = train(cfg, TEXT, progress=False, log=messages.append)
+    assert state.history["val_step"] == val_steps
+    assert len(state.history["val_loss"]) == len(val_steps)
+    assert [int(m.split()[4]) for m in messages if m.startswith("--- sample")] == \
+        sample_steps
