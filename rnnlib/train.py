@@ -471,6 +471,14 @@ def _fail(message) -> int:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        return _run_cli(args)
+    except KeyboardInterrupt:
+        print("interrupted; the last checkpoint is intact", file=sys.stderr)
+        return 130
+
+
+def _run_cli(args) -> int:
     try:                             # everything is checked before training starts
         cfg = TrainConfig(**{f.name: getattr(args, f.name)
                              for f in fields(TrainConfig)})
@@ -489,9 +497,6 @@ def main(argv=None) -> int:
         state, vocab = _loop(run, not args.quiet, args.checkpoint, None)
     except OSError as err:           # disk full, folder removed, ...
         return _fail(f"could not write the checkpoint: {err}")
-    except KeyboardInterrupt:
-        print("interrupted; the last checkpoint is intact", file=sys.stderr)
-        return 130
     val = state.history["val_loss"][-1]
     print(f"final validation loss: {val:.3f} nats/char = {val / LN2:.3f} bits/char; "
           f"checkpoint: {Path(args.checkpoint).resolve()}")

@@ -1,6 +1,7 @@
 """The command-line programs under bad input: each case ends with ``error: …`` on
 stderr, exit status 2, no traceback, and no new, partial or changed checkpoint."""
 
+import dataclasses
 import json
 import os
 import stat
@@ -90,6 +91,12 @@ def h6_config_too(path):
     edit(path, meta=lambda m: {**m, "config": {**m["config"], "hidden": 6}})
 
 
+def sgd_checkpoint(path):
+    path.unlink()
+    train(dataclasses.replace(CFG, optimizer="sgd", lr=0.1), TEXT, progress=False,
+          checkpoint=path)
+
+
 def sgd_state_adam_config(path):
     edit(path, drop=[k for k in np.load(path).files if k.startswith("opt.")])
 
@@ -132,6 +139,7 @@ def test_sample_refuses_a_damaged_checkpoint(work, damage):
     [
         (None, ["--optimizer", "sgd", "--lr", "0.1"],
          "--optimizer adam (this run asks for sgd)"),
+        (sgd_checkpoint, [], "--optimizer sgd (this run asks for adam)"),
         (h6_config_too, [], "--hidden 6 (this run asks for 8)"),
         (sgd_state_adam_config, [], "does not fit Adam: missing ['m.U'"),
         (None, ["--steps", "5"], "already at step 20 and steps is 5"),
