@@ -10,15 +10,22 @@ with Python, so nothing is downloaded. Any UTF-8 text file works the same way.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from ._validate import as_array, check_ids, check_positive_int
-
 DEFAULT_CORPUS = "pydoc_data.topics (Python's built-in help texts)"
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int; got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1; got {value}")
+    return int(value)
 
 
 def load_text(path: str | Path | None = None) -> str:
@@ -26,8 +33,8 @@ def load_text(path: str | Path | None = None) -> str:
 
     Raises
     ------
-    FileNotFoundError
-        If the file does not exist.
+    FileNotFoundError, IsADirectoryError
+        If the file does not exist, or is a directory.
     ValueError
         If the file is empty or not valid UTF-8 (the message gives the byte
         offset of the first undecodable byte).
@@ -42,6 +49,8 @@ def load_text(path: str | Path | None = None) -> str:
             ) from err
         return "".join(topics[key] for key in sorted(topics))
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory; --text needs a text file")
     if not path.is_file():
         raise FileNotFoundError(f"text file not found: {path}")
     raw = path.read_bytes()
@@ -89,8 +98,19 @@ class Vocab:
 
     def decode(self, ids) -> str:
         """The text of a 1-D array of ids."""
-        ids = check_ids("ids", as_array("ids", ids), len(self))
+        ids = np.asarray(ids)
+        if ids.dtype.kind not in "iu":
+            raise TypeError(f"ids must hold integer token ids; got dtype {ids.dtype}")
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self)):
+            raise ValueError(f"ids must hold ids in [0, {len(self)}); got values in "
+                             f"[{int(ids.min())}, {int(ids.max())}]")
         return "".join(self.chars[i] for i in ids.ravel())
+
+
+def text_fingerprint(text: str) -> str:
+    """SHA-256 of the text's UTF-8 bytes (hex): checkpoints record the text they
+    were trained on with it, so resuming on another text can be refused."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def split(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +123,7 @@ def split(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndarray, np.nd
 
 def streams(ids: np.ndarray, B: int) -> np.ndarray:
     """Cut ``ids`` into ``B`` contiguous streams of equal length: shape ``(B, L)``."""
-    B = check_positive_int("batch size B", B)
+    B = _positive_int("batch size B", B)
     L = len(ids) // B
     if L < 2:
         raise ValueError(f"text of {len(ids)} characters is too short for {B} streams")
@@ -112,8 +132,8 @@ def streams(ids: np.ndarray, B: int) -> np.ndarray:
 
 def n_chunks(ids: np.ndarray, T: int, B: int) -> int:
     """Number of ``(T, B)`` chunks per pass over ``ids`` (see :func:`chunk`)."""
-    T = check_positive_int("sequence length T", T)
-    B = check_positive_int("batch size B", B)
+    T = _positive_int("sequence length T", T)
+    B = _positive_int("batch size B", B)
     need = B * (T + 1)
     if len(ids) < need:
         raise ValueError(

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
-from .params import NAMES, Params
+from rnnlib import Params
 
 _STATE_SEP = "."
 
@@ -28,6 +29,7 @@ class SGD:
     """θ ← θ - lr · g."""
 
     lr: float = 0.1
+    _nonnegative: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self):
         _check_lr(self.lr)
@@ -36,7 +38,8 @@ class SGD:
         return {}
 
     def update(self, p: Params, g: Params, state: dict) -> tuple[Params, dict]:
-        return Params(**{n: getattr(p, n) - self.lr * getattr(g, n) for n in NAMES}), {}
+        return Params(**{n: a - self.lr * getattr(g, n)
+                         for n, a in p.arrays().items()}), {}
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class Adagrad:
 
     lr: float = 0.1
     eps: float = 1e-8
+    _nonnegative: ClassVar[tuple[str, ...]] = ("sum_sq",)
 
     def __post_init__(self):
         _check_lr(self.lr)
@@ -58,7 +62,7 @@ class Adagrad:
 
     def update(self, p: Params, g: Params, state: dict) -> tuple[Params, dict]:
         new_p, new_s = {}, {}
-        for n in NAMES:
+        for n in p.arrays():
             gn = getattr(g, n)
             s = state[f"sum_sq{_STATE_SEP}{n}"] + gn * gn
             new_s[f"sum_sq{_STATE_SEP}{n}"] = s
@@ -78,6 +82,7 @@ class Adam:
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
+    _nonnegative: ClassVar[tuple[str, ...]] = ("v", "step")
 
     def __post_init__(self):
         _check_lr(self.lr)
@@ -97,7 +102,7 @@ class Adam:
         k = int(state["step"]) + 1
         c1, c2 = 1 - self.beta1**k, 1 - self.beta2**k
         new_p, new_s = {}, {"step": np.array(k, np.int64)}
-        for n in NAMES:
+        for n in p.arrays():
             gn = getattr(g, n)
             m = self.beta1 * state[f"m{_STATE_SEP}{n}"] + (1 - self.beta1) * gn
             v = self.beta2 * state[f"v{_STATE_SEP}{n}"] + (1 - self.beta2) * gn * gn
@@ -115,6 +120,41 @@ def make_optimizer(name: str, lr: float):
     if name not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}; got {name!r}")
     return OPTIMIZERS[name](lr=lr)
+
+
+def check_state(opt, p: Params, state) -> None:
+    """Check that ``state`` is a state of optimizer ``opt`` for parameters ``p``.
+
+    It must have exactly the keys, shapes and dtypes of ``opt.init(p)``, finite
+    values, and no negative entries where the optimizer keeps sums of squares or
+    a step count. Raises ``TypeError`` if ``state`` is not a dict and ``ValueError``
+    naming the first problem otherwise (for a state saved by another optimizer,
+    the message names that optimizer).
+    """
+    if not isinstance(state, dict):
+        raise TypeError(f"optimizer state must be a dict; got {type(state).__name__}")
+    want = opt.init(p)
+    name = type(opt).__name__
+    missing, extra = sorted(want.keys() - state.keys()), sorted(state.keys() - want)
+    if missing or extra:
+        guess = [k for k, cls in OPTIMIZERS.items()
+                 if set(cls().init(p)) == set(state)]
+        hint = f"; it is the state of {guess[0]}" if guess else ""
+        raise ValueError(f"optimizer state does not fit {name}: missing "
+                         f"{missing or 'nothing'}, unexpected {extra or 'nothing'}"
+                         f"{hint}")
+    for key, w in want.items():
+        a = state[key]
+        if not isinstance(a, np.ndarray) or a.shape != w.shape or a.dtype != w.dtype:
+            got = (f"{a.dtype} array of shape {a.shape}" if isinstance(a, np.ndarray)
+                   else type(a).__name__)
+            raise ValueError(f"optimizer state {key!r} must be a {w.dtype} array of "
+                             f"shape {w.shape}; got {got}")
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ValueError(f"optimizer state {key!r} holds NaN or inf")
+        if key.split(_STATE_SEP)[0] in opt._nonnegative and (a < 0).any():
+            raise ValueError(f"optimizer state {key!r} must be >= 0; it holds "
+                             "negative values")
 
 
 def global_norm(g: Params) -> float:

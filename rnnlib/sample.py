@@ -15,9 +15,9 @@ import sys
 
 import numpy as np
 
+from rnnlib import Params, forward, hidden, output, pre_activation, softmax
+
 from .data import Vocab
-from .forward import forward, hidden, output, pre_activation, softmax
-from .params import Params, as_generator
 
 
 def sample(p: Params, vocab: Vocab, prime: str, length: int, temperature: float = 1.0,
@@ -49,7 +49,7 @@ def sample(p: Params, vocab: Vocab, prime: str, length: int, temperature: float 
     if p.n_in != len(vocab) or p.n_out != len(vocab):
         raise ValueError(f"parameters have n_in={p.n_in}, n_out={p.n_out} but the "
                          f"vocabulary has {len(vocab)} characters")
-    rng = as_generator(seed)
+    rng = np.random.default_rng(seed)                          # or a Generator
     ids = vocab.encode(prime)                                  # unknown chars: error
     h = forward(p, ids[:, None], h0).h[-1]                     # state after the prime
     out = []
@@ -78,10 +78,12 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     try:
+        if args.seed < 0:
+            raise ValueError(f"--seed must be >= 0; got {args.seed}")
         ckpt = load_checkpoint(args.checkpoint)
         text = sample(ckpt.params, ckpt.vocab, args.prime, args.length,
                       args.temperature, args.seed)
-    except (OSError, ValueError, TypeError) as err:
+    except (OSError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(args.prime + text)

@@ -12,28 +12,43 @@ optimizer from :mod:`rnnlib.optim`.
 The update uses the gradient of the *mean* loss per character (the book's summed L
 divided by ``T·B``), so learning rates and the clipping threshold do not depend on
 the chunk size. Losses are reported in nats per character and bits per character.
+
+Structure: ``train_step(state, batch, config)`` is one pure update (new state and
+its metrics, nothing modified); :func:`train` checks every input before the first
+update and then runs a thin loop around it that records metrics and does the
+progress bar, validation, samples and checkpoints.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .bptt import loss_and_grads
-from .checkpoint import load_checkpoint, save_checkpoint
-from .data import DEFAULT_CORPUS, Vocab, chunk, load_text, n_chunks, split, streams
-from .forward import forward
-from .loss import step_losses
-from .optim import clip_by_global_norm, global_norm, make_optimizer
-from .params import Params, init_params
+from rnnlib import Params, forward, init_params, loss_and_grads, step_losses
+
+from .checkpoint import check_writable, load_checkpoint, save_checkpoint
+from .data import (
+    DEFAULT_CORPUS,
+    Vocab,
+    chunk,
+    load_text,
+    n_chunks,
+    split,
+    streams,
+    text_fingerprint,
+)
+from .optim import check_state, clip_by_global_norm, global_norm, make_optimizer
 
 LN2 = math.log(2.0)
+HISTORY_KEYS = ("step", "train_loss", "grad_norm", "val_step", "val_loss")
 
 
 @dataclass(frozen=True)
@@ -53,18 +68,23 @@ class TrainConfig:
     sample_every: int = 2000   # steps between printed samples (0: never)
     sample_length: int = 200
     temperature: float = 0.8
-    seed: int = 0
+    seed: int = 0              # of the initial parameters
     dtype: str = "float32"
+    checkpoint_every: int = 1000  # steps between checkpoints (and one at the end)
 
     def __post_init__(self):
-        for name in ("hidden", "seq_len", "batch", "steps"):
+        for name in ("hidden", "seq_len", "batch", "steps", "checkpoint_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        for name in ("eval_every", "sample_every", "sample_length"):
+        for name in ("eval_every", "sample_every", "sample_length", "seed"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"{name} must be an integer >= 0; got {value!r}")
+        for name in ("lr", "clip", "val_fraction", "temperature"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name} must be a number; got {value!r}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a positive number; got {self.lr!r}")
         if not (math.isfinite(self.clip) and self.clip >= 0):
@@ -78,21 +98,83 @@ class TrainConfig:
         make_optimizer(self.optimizer, self.lr)  # validates the name
 
 
-@dataclass
+def _empty_history() -> dict:
+    return {k: [] for k in HISTORY_KEYS}
+
+
+@dataclass(frozen=True, eq=False)
 class TrainState:
-    """Everything needed to continue training exactly where it stopped."""
+    """Everything needed to continue training exactly where it stopped.
+
+    ``history`` is a dict of lists (``step``, ``train_loss``, ``grad_norm``,
+    ``val_step``, ``val_loss``) that :func:`train` appends to; ``text_sha256`` is
+    the fingerprint of the text trained on (``rnnlib.data.text_fingerprint``).
+    """
 
     params: Params
     opt_state: dict
     h: np.ndarray              # (B, H) state carried into the next chunk
     step: int = 0
-    history: dict = field(default_factory=lambda: {
-        "step": [], "train_loss": [], "grad_norm": [], "val_step": [], "val_loss": []})
+    history: dict = field(default_factory=_empty_history)
+    text_sha256: str | None = None
+
+
+class StepMetrics(NamedTuple):
+    """What one update measured."""
+
+    loss: float          # mean loss of the chunk before the update, nats per char
+    grad_norm: float     # global norm of the mean-loss gradient, before clipping
+    bptt_seconds: float  # time spent in loss_and_grads
+
+
+def train_step(state: TrainState, batch: tuple[np.ndarray, np.ndarray],
+               config: TrainConfig) -> tuple[TrainState, StepMetrics]:
+    """One truncated-BPTT update: loss and gradients of a chunk, clip, optimizer step.
+
+    Parameters
+    ----------
+    state : TrainState
+        Parameters, optimizer state, and ``h`` (B, H), the state carried in from the
+        previous chunk (zeros at the start of a stream).
+    batch : (x, y)
+        Input and target ids, each an int array of shape (T, B).
+    config : TrainConfig
+        Supplies ``optimizer``, ``lr`` and ``clip``.
+
+    Returns
+    -------
+    (TrainState, StepMetrics)
+        A new state (``step + 1``, updated parameters and optimizer state, ``h`` the
+        last hidden state of the chunk); ``state`` itself is not modified and its
+        ``history`` is passed on untouched.
+    """
+    x, y = batch
+    opt = make_optimizer(config.optimizer, config.lr)
+    t0 = time.perf_counter()
+    r = loss_and_grads(state.params, x, y, state.h)    # (10.17)-(10.28), summed L
+    t_bptt = time.perf_counter() - t0
+    scale = state.params.dtype.type(1.0 / y.size)     # summed L -> mean per char
+    grads = Params(**{n: a * scale for n, a in r.grads.arrays().items()})
+    if config.clip > 0:
+        grads, norm = clip_by_global_norm(grads, config.clip)  # §10.11.1
+    else:
+        norm = global_norm(grads)
+    params, opt_state = opt.update(state.params, grads, state.opt_state)
+    new = dataclasses.replace(state, params=params, opt_state=opt_state,
+                              h=r.h_last, step=state.step + 1)  # h carried, not
+    return new, StepMetrics(r.loss / y.size, norm, t_bptt)     # back-propagated
 
 
 def evaluate(p: Params, ids: np.ndarray, T: int = 200, B: int = 8) -> float:
     """Mean loss in nats per character of ``ids`` (the model reads them in B streams,
-    carrying the state from chunk to chunk)."""
+    carrying the state from chunk to chunk).
+
+    ``ids`` needs at least 2 entries (one input and its target). ``B`` and ``T``
+    shrink for short inputs; the tail of each stream that does not fill a chunk of
+    ``T`` is not scored.
+    """
+    if len(ids) < 2:
+        raise ValueError(f"evaluate needs at least 2 ids; got {len(ids)}")
     total, count = 0.0, 0
     B = max(1, min(B, len(ids) // (T + 1))) if len(ids) > T + 1 else 1
     T = min(T, len(ids) // B - 1)
@@ -107,10 +189,188 @@ def evaluate(p: Params, ids: np.ndarray, T: int = 200, B: int = 8) -> float:
     return total / count
 
 
+# ---------------------------------------------------------------- checks, then loop
+
+
+class _Run(NamedTuple):
+    """A checked training job: everything the loop needs."""
+
+    config: TrainConfig
+    state: TrainState
+    vocab: Vocab
+    streams: np.ndarray        # (B, L) training ids
+    count: int                 # chunks per pass
+    val_ids: np.ndarray
+    prime: str                 # for samples
+
+
+def _min_text_length(cfg: TrainConfig) -> int:
+    """Shortest text that leaves one training chunk and 2 validation characters."""
+    need = cfg.batch * (cfg.seq_len + 1)
+    n = max(need + 2, math.ceil(need / (1 - cfg.val_fraction)),
+            math.ceil(1.5 / cfg.val_fraction)) - 2
+    while not _long_enough(n, cfg):
+        n += 1
+    return n
+
+
+def _long_enough(n: int, cfg: TrainConfig) -> bool:
+    n_val = max(1, int(round(n * cfg.val_fraction)))  # as data.split
+    return n_val >= 2 and n - n_val >= cfg.batch * (cfg.seq_len + 1)
+
+
+def _check_text(cfg: TrainConfig, text: str) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str; got {type(text).__name__}")
+    if not _long_enough(len(text), cfg):
+        n_min = _min_text_length(cfg)
+        s = "" if len(text) == 1 else "s"
+        raise ValueError(
+            f"text of {len(text):,} character{s} is shorter than one training chunk "
+            f"plus validation: B={cfg.batch} streams of T+1={cfg.seq_len + 1} "
+            f"characters, with val_fraction={cfg.val_fraction} held out (at least 2 "
+            f"characters), need a text of at least {n_min:,} characters; use a "
+            "longer text, smaller --seq-len/--batch, or another --val-fraction")
+
+
+def _check_state(cfg: TrainConfig, state: TrainState, vocab: Vocab) -> None:
+    if not isinstance(state, TrainState):
+        raise TypeError(f"state must be a TrainState; got {type(state).__name__}")
+    step = state.step
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+        raise ValueError(f"state.step must be an integer >= 0; got {step!r}")
+    if step >= cfg.steps:
+        raise ValueError(f"nothing to train: the state is already at step {step} and "
+                         f"steps is {cfg.steps}; ask for more than {step} steps")
+    p = state.params
+    if not p.n_in == p.n_out == len(vocab):
+        raise ValueError(f"the parameters have n_in={p.n_in}, n_out={p.n_out} but the "
+                         f"vocabulary has {len(vocab)} characters")
+    if p.n_hidden != cfg.hidden or str(p.dtype) != cfg.dtype:
+        raise ValueError(f"the parameters have hidden={p.n_hidden}, dtype={p.dtype}; "
+                         f"the config asks for hidden={cfg.hidden}, dtype={cfg.dtype}")
+    h = state.h
+    if (not isinstance(h, np.ndarray) or h.shape != (cfg.batch, cfg.hidden)
+            or h.dtype != p.dtype):
+        got = f"{h.dtype} {h.shape}" if isinstance(h, np.ndarray) else type(h).__name__
+        raise ValueError(f"state.h must be a {p.dtype} array of shape (batch, hidden) "
+                         f"= ({cfg.batch}, {cfg.hidden}); got {got}")
+    check_state(make_optimizer(cfg.optimizer, cfg.lr), p, state.opt_state)
+    if not isinstance(state.history, dict):
+        raise TypeError("state.history must be a dict")
+
+
+def _prepare(cfg: TrainConfig, text: str, state: TrainState | None,
+             vocab: Vocab | None, checkpoint) -> _Run:
+    """Check every input and build the initial state; writes nothing.
+
+    Raises ``ValueError``/``TypeError`` for bad input and ``OSError`` if the
+    checkpoint cannot be written, all before the first update.
+    """
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig; got {type(cfg).__name__}")
+    _check_text(cfg, text)
+    vocab = vocab or Vocab.from_text(text)
+    if len(vocab) < 2:
+        raise ValueError(f"the vocabulary has only {len(vocab)} character "
+                         f"({''.join(vocab.chars)!r}); a character model needs at "
+                         "least 2 distinct characters to have anything to predict")
+    train_ids, val_ids = split(vocab.encode(text), cfg.val_fraction)
+    count = n_chunks(train_ids, cfg.seq_len, cfg.batch)
+    s = streams(train_ids, cfg.batch)
+    sha = text_fingerprint(text)
+    if state is None:
+        dtype = np.dtype(cfg.dtype)
+        opt = make_optimizer(cfg.optimizer, cfg.lr)
+        p = init_params(len(vocab), cfg.hidden, len(vocab), seed=cfg.seed, dtype=dtype)
+        state = TrainState(p, opt.init(p), np.zeros((cfg.batch, cfg.hidden), dtype))
+    else:
+        _check_state(cfg, state, vocab)
+    for key in HISTORY_KEYS:
+        state.history.setdefault(key, [])
+    state = dataclasses.replace(state, text_sha256=sha)
+    if checkpoint is not None:
+        check_writable(checkpoint)
+    prime = "The " if set("The ") <= set(vocab.chars) else text[0]
+    return _Run(cfg, state, vocab, s, count, val_ids, prime)
+
+
+def _due(step: int, every: int) -> bool:
+    return every > 0 and step % every == 0
+
+
+def _loop(run: _Run, progress: bool, checkpoint, log) -> tuple[TrainState, Vocab]:
+    """The thin loop: train_step, recording, progress, validation, samples, saving."""
+    from tqdm import tqdm
+
+    from .sample import sample
+
+    cfg, state, vocab = run.config, run.state, run.vocab
+    hist = state.history
+    if log is None and progress:
+        log = tqdm.write
+
+    def emit(message: str) -> None:
+        if log is not None:
+            with tqdm.external_write_mode():        # keeps the progress bar intact
+                log(message)
+
+    bar = tqdm(total=cfg.steps, initial=state.step, disable=not progress, unit="step",
+               dynamic_ncols=True, mininterval=0.5, desc="training")
+    t_start, t_bptt, chars = time.perf_counter(), 0.0, 0
+    try:
+        while state.step < cfg.steps:
+            k = state.step % run.count
+            if k == 0:                               # a new pass: streams restart
+                state = dataclasses.replace(state, h=np.zeros_like(state.h))
+            state, m = train_step(state, chunk(run.streams, k, cfg.seq_len), cfg)
+            t_bptt += m.bptt_seconds
+            chars += cfg.seq_len * cfg.batch
+            hist["step"].append(state.step)
+            hist["train_loss"].append(m.loss)
+            hist["grad_norm"].append(m.grad_norm)
+            bar.update(1)
+            last = state.step == cfg.steps
+            if state.step % 10 == 0 or last:
+                rate = chars / max(time.perf_counter() - t_start, 1e-9)
+                bar.set_postfix_str(f"loss {m.loss:.3f} nats/char, {rate:,.0f} "
+                                    "chars/s", refresh=False)
+            if _due(state.step, cfg.eval_every) or last:
+                val = evaluate(state.params, run.val_ids)
+                hist["val_step"].append(state.step)
+                hist["val_loss"].append(val)
+                emit(f"step {state.step}: validation {val:.3f} nats/char = "
+                     f"{val / LN2:.3f} bits/char")
+            if log is not None and (_due(state.step, cfg.sample_every)
+                                    or (last and cfg.sample_every)):
+                out = sample(state.params, vocab, run.prime, cfg.sample_length,
+                             cfg.temperature, seed=state.step)
+                emit(f"--- sample at step {state.step} (temperature "
+                     f"{cfg.temperature}):\n{run.prime}{out}\n---")
+            if checkpoint is not None and (_due(state.step, cfg.checkpoint_every)
+                                           or last):
+                save_checkpoint(checkpoint, state.params, vocab, state.step,
+                                state.opt_state, state.h, asdict(cfg), hist,
+                                state.text_sha256)
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - t_start
+    emit(f"trained {chars:,} characters in {elapsed:.1f} s ({chars / elapsed:,.0f} "
+         f"chars/s); {100 * t_bptt / elapsed:.0f}% of the time in bptt, "
+         f"{100 * (1 - t_bptt / elapsed):.0f}% in data, optimizer, clipping, "
+         "evaluation and logging")
+    hist["seconds"] = hist.get("seconds", 0.0) + elapsed
+    hist["bptt_seconds"] = hist.get("bptt_seconds", 0.0) + t_bptt
+    return state, vocab
+
+
 def train(config: TrainConfig, text: str, state: TrainState | None = None,
-          vocab: Vocab | None = None, progress: bool = True, checkpoint=None,
-          checkpoint_every: int = 1000, log=print) -> tuple[TrainState, Vocab]:
+          vocab: Vocab | None = None, *, progress: bool = True, checkpoint=None,
+          log: Callable[[str], object] | None = None) -> tuple[TrainState, Vocab]:
     """Train (or continue training) a character RNN on ``text``.
+
+    Every input is checked before the first update, so a bad option fails at
+    once, not after hours of training.
 
     Parameters
     ----------
@@ -118,101 +378,49 @@ def train(config: TrainConfig, text: str, state: TrainState | None = None,
     text : str
         The corpus; its characters make the vocabulary unless ``vocab`` is given.
     state : TrainState, optional
-        Continue from here (e.g. a loaded checkpoint) up to ``config.steps``.
+        Continue from here (e.g. a loaded checkpoint) up to ``config.steps``; its
+        parameters, hidden state and optimizer state must fit ``config`` and the
+        vocabulary. Its ``history`` dict is appended to.
+    vocab : Vocab, optional
     progress : bool
-        Show a tqdm progress bar (step, loss, chars/s) and print samples.
+        Show a tqdm progress bar (step, loss, chars/s) on stderr.
     checkpoint : path, optional
-        Save here every ``checkpoint_every`` steps and at the end.
-    log : callable
-        Receives the progress messages (validation losses, samples).
+        Save here every ``config.checkpoint_every`` steps and at the end.
+    log : callable, optional
+        Receives the messages: validation losses, samples (every
+        ``config.sample_every`` steps) and a timing summary. Default: print them
+        if ``progress``, else no messages (and no samples are drawn).
 
     Returns
     -------
     (TrainState, Vocab)
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad input (text too short for one chunk plus validation, a one-character
+        vocabulary, a state that does not fit the config, nothing left to train).
+    OSError
+        The checkpoint path cannot be written (checked before training, too).
     """
-    from tqdm import tqdm
-
-    from .sample import sample
-
-    cfg = config
-    vocab = vocab or Vocab.from_text(text)
-    train_ids, val_ids = split(vocab.encode(text), cfg.val_fraction)
-    count = n_chunks(train_ids, cfg.seq_len, cfg.batch)   # errors if text too short
-    s = streams(train_ids, cfg.batch)
-    opt = make_optimizer(cfg.optimizer, cfg.lr)
-    dtype = np.dtype(cfg.dtype)
-    if state is None:
-        p = init_params(len(vocab), cfg.hidden, len(vocab), seed=cfg.seed, dtype=dtype)
-        state = TrainState(p, opt.init(p), np.zeros((cfg.batch, cfg.hidden), dtype))
-    scale = dtype.type(1.0 / (cfg.seq_len * cfg.batch))  # summed L -> mean per char
-    hist = state.history
-    bar = tqdm(total=cfg.steps, initial=state.step, disable=not progress, unit="step",
-               dynamic_ncols=True, mininterval=0.5, desc="training")
-    t_start, t_bptt, chars = time.perf_counter(), 0.0, 0
-    while state.step < cfg.steps:
-        k = state.step % count
-        if k == 0:                                   # a new pass: streams restart
-            state.h = np.zeros_like(state.h)
-        x, y = chunk(s, k, cfg.seq_len)
-        t0 = time.perf_counter()
-        r = loss_and_grads(state.params, x, y, state.h)
-        t_bptt += time.perf_counter() - t0
-        grads = Params(**{n: a * scale for n, a in r.grads.arrays().items()})
-        if cfg.clip > 0:
-            grads, norm = clip_by_global_norm(grads, cfg.clip)
-        else:
-            norm = global_norm(grads)
-        state.params, state.opt_state = opt.update(state.params, grads, state.opt_state)
-        state.h = r.h_last                           # carried, not back-propagated
-        state.step += 1
-        chars += y.size
-        loss = r.loss / y.size
-        hist["step"].append(state.step)
-        hist["train_loss"].append(loss)
-        hist["grad_norm"].append(norm)
-        bar.update(1)
-        if state.step % 10 == 0 or state.step == cfg.steps:
-            rate = chars / max(time.perf_counter() - t_start, 1e-9)
-            bar.set_postfix_str(f"loss {loss:.3f} nats/char, {rate:,.0f} chars/s",
-                                refresh=False)
-        last = state.step == cfg.steps
-        if (cfg.eval_every and state.step % cfg.eval_every == 0) or last:
-            val = evaluate(state.params, val_ids)
-            hist["val_step"].append(state.step)
-            hist["val_loss"].append(val)
-            if progress:
-                bar.write(f"step {state.step}: validation {val:.3f} nats/char = "
-                          f"{val / LN2:.3f} bits/char")
-        sample_now = cfg.sample_every and (state.step % cfg.sample_every == 0 or last)
-        if progress and sample_now:
-            prime = "The " if set("The ") <= set(vocab.chars) else text[0]
-            text_out = sample(state.params, vocab, prime, cfg.sample_length,
-                              cfg.temperature, seed=state.step)
-            bar.write(f"--- sample at step {state.step} (temperature "
-                      f"{cfg.temperature}):\n{prime}{text_out}\n---")
-        if checkpoint and (state.step % checkpoint_every == 0 or last):
-            save_checkpoint(checkpoint, state.params, vocab, state.step,
-                            state.opt_state, state.h, asdict(cfg), hist)
-    bar.close()
-    elapsed = time.perf_counter() - t_start
-    if progress and chars:
-        log(f"trained {chars:,} characters in {elapsed:.1f} s ({chars / elapsed:,.0f} "
-            f"chars/s); {100 * t_bptt / elapsed:.0f}% of the time in bptt, "
-            f"{100 * (1 - t_bptt / elapsed):.0f}% in data, optimizer, clipping, "
-            "evaluation and logging")
-    state.history["seconds"] = state.history.get("seconds", 0.0) + elapsed
-    state.history["bptt_seconds"] = state.history.get("bptt_seconds", 0.0) + t_bptt
-    return state, vocab
+    run = _prepare(config, text, state, vocab, checkpoint)
+    return _loop(run, progress, checkpoint, log)
 
 
 def state_from_checkpoint(path) -> tuple[TrainState, Vocab, dict]:
     """Load a checkpoint as a TrainState (plus its vocabulary and config dict)."""
     ck = load_checkpoint(path)
-    return TrainState(ck.params, ck.opt_state, ck.h, ck.step, ck.history), ck.vocab, \
-        ck.config
+    history = {**_empty_history(), **ck.history}
+    state = TrainState(ck.params, ck.opt_state, ck.h, ck.step, history, ck.text_sha256)
+    return state, ck.vocab, ck.config
 
 
-def main(argv=None) -> int:
+# ---------------------------------------------------------------- command line
+
+RESUME_KEYS = ("hidden", "seq_len", "batch", "dtype", "optimizer", "val_fraction")
+
+
+def _parser() -> argparse.ArgumentParser:
     defaults = TrainConfig()
     ap = argparse.ArgumentParser(
         prog="python -m rnnlib.train",
@@ -223,41 +431,72 @@ def main(argv=None) -> int:
                                    "Python help texts that ship with Python)")
     ap.add_argument("--checkpoint", default="char_rnn.npz",
                     help="checkpoint file written during and after training")
-    ap.add_argument("--checkpoint-every", type=int, default=1000)
     ap.add_argument("--resume", action="store_true",
                     help="continue from --checkpoint up to --steps")
+    ap.add_argument("--allow-different-text", action="store_true",
+                    help="with --resume: continue even if the text differs from the "
+                         "one the checkpoint was trained on")
     ap.add_argument("--quiet", action="store_true", help="no progress bar or samples")
     for f in fields(TrainConfig):
         ap.add_argument("--" + f.name.replace("_", "-"), type=type(getattr(defaults,
                         f.name)), default=getattr(defaults, f.name))
-    args = ap.parse_args(argv)
+    return ap
+
+
+def _resume(args, cfg: TrainConfig, text: str) -> tuple[TrainState, Vocab]:
+    """The checkpoint's state, if it can continue with ``cfg`` on ``text``."""
+    state, vocab, saved = state_from_checkpoint(args.checkpoint)
+    changed = [k for k in RESUME_KEYS if saved.get(k) != getattr(cfg, k)]
+    if changed:
+        raise ValueError(
+            "--resume needs the settings the checkpoint was trained with: "
+            + ", ".join(f"--{k.replace('_', '-')} {saved.get(k)} (this run asks for "
+                        f"{getattr(cfg, k)})" for k in changed))
+    if not args.allow_different_text:
+        if state.text_sha256 is None:
+            raise ValueError(f"{args.checkpoint} records no fingerprint of its "
+                             "training text; pass --allow-different-text to resume "
+                             "anyway")
+        if state.text_sha256 != text_fingerprint(text):
+            raise ValueError(f"{args.checkpoint} was trained on a different text "
+                             f"than {args.text or DEFAULT_CORPUS}; pass "
+                             "--allow-different-text to continue on this one")
+    return state, vocab
+
+
+def _fail(message) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
     try:
-        cfg = TrainConfig(**{f.name: getattr(args, f.name)
-                             for f in fields(TrainConfig)})
-        if args.checkpoint_every < 1:
-            raise ValueError(
-                f"checkpoint-every must be >= 1; got {args.checkpoint_every}"
-            )
-        text = load_text(args.text)
-        state = vocab = None
-        if args.resume:
-            state, vocab, saved = state_from_checkpoint(args.checkpoint)
-            changed = {k for k in ("hidden", "seq_len", "batch", "dtype")
-                       if saved.get(k) != getattr(cfg, k)}
-            if changed:
-                raise ValueError("--resume needs the same " + ", ".join(sorted(changed))
-                                 + " as the checkpoint")
-        if not args.quiet:
-            print(f"corpus: {args.text or DEFAULT_CORPUS}, {len(text):,} characters")
-        state, vocab = train(cfg, text, state, vocab, progress=not args.quiet,
-                             checkpoint=args.checkpoint,
-                             checkpoint_every=args.checkpoint_every)
-    except (OSError, ValueError, TypeError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return _run_cli(args)
     except KeyboardInterrupt:
         print("interrupted; the last checkpoint is intact", file=sys.stderr)
         return 130
+
+
+def _run_cli(args) -> int:
+    try:                             # everything is checked before training starts
+        cfg = TrainConfig(**{f.name: getattr(args, f.name)
+                             for f in fields(TrainConfig)})
+        text = load_text(args.text)
+        state = vocab = None
+        if args.resume:
+            state, vocab = _resume(args, cfg, text)
+        run = _prepare(cfg, text, state, vocab, args.checkpoint)
+    except (OSError, ValueError) as err:
+        return _fail(err)
+    except MemoryError as err:
+        return _fail(f"not enough memory for this model ({err})")
+    if not args.quiet:
+        print(f"corpus: {args.text or DEFAULT_CORPUS}, {len(text):,} characters")
+    try:
+        state, vocab = _loop(run, not args.quiet, args.checkpoint, None)
+    except OSError as err:           # disk full, folder removed, ...
+        return _fail(f"could not write the checkpoint: {err}")
     val = state.history["val_loss"][-1]
     print(f"final validation loss: {val:.3f} nats/char = {val / LN2:.3f} bits/char; "
           f"checkpoint: {Path(args.checkpoint).resolve()}")

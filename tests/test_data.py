@@ -75,3 +75,18 @@ def test_chunk_and_streams_reject_too_short_text():
     s = streams(np.arange(12), 2)
     x, y = chunk(s, 1, 2)
     assert x.tolist() == [[2, 8], [3, 9]] and y.tolist() == [[3, 9], [4, 10]]
+
+
+def test_load_text_names_a_directory(tmp_path):
+    with pytest.raises(IsADirectoryError, match="is a directory; --text needs a text"):
+        load_text(tmp_path)
+
+
+def test_decode_checks_ids():
+    v = Vocab.from_text("abc")
+    assert v.decode(np.array([2, 0, 1])) == "cab" and v.decode(np.array([], int)) == ""
+    with pytest.raises(ValueError, match=r"ids must hold ids in \[0, 3\); got values "
+                       r"in \[-1, 0\]"):
+        v.decode([-1, 0])
+    with pytest.raises(TypeError, match="integer token ids; got dtype float64"):
+        v.decode(np.array([0.0]))
