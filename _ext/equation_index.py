@@ -26,6 +26,7 @@ class EquationIndex(SphinxDirective):
     has_content = False
 
     def run(self):
+        import rnnlib
         from rnnlib.equations import EQUATIONS, OUT_OF_SCOPE
 
         self.env.note_dependency(__import__("rnnlib.equations").equations.__file__)
@@ -57,9 +58,12 @@ class EquationIndex(SphinxDirective):
             ref += nodes.literal(text=number)
             formula = nodes.paragraph("", "", ref, nodes.Text(" "),
                                       nodes.math(eq.latex, eq.latex))
+            # Shown as typed (rnnlib.grad_V), linked to where the API page
+            # documents it (rnnlib.gradients.grad_V).
+            func = getattr(rnnlib, eq.function)
             xref = addnodes.pending_xref("", refdomain="py", reftype="func",
-                                         reftarget=eq.qualname, refexplicit=False,
-                                         refwarn=True)
+                                         reftarget=f"{func.__module__}.{eq.function}",
+                                         refexplicit=True, refwarn=True)
             xref += nodes.literal(text=eq.qualname + "()")
             code = nodes.paragraph("", "", xref)
             tests = nodes.paragraph("", "tests: ")

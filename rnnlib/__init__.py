@@ -6,12 +6,13 @@ Each equation of §10.2 is one function, exported here under the name that
 (``rnnlib.grad_V`` implements (10.24)). Modules:
 
 =====================  ===========================================================
-``params``             :class:`Params`, :func:`init_params`
-``forward_pass``       (10.8)–(10.11) and :func:`forward`
+``params``             :class:`rnnlib.Params`, :func:`rnnlib.init_params`
+``forward_pass``       (10.8)–(10.11) and :func:`rnnlib.forward`
 ``loss``               (10.12)–(10.14), (10.17)
-``gradients``          (10.18)–(10.28), one function each, and :func:`backward`
-``fast``               :func:`loss_and_grads`, :func:`bptt`: the same, fast, for
-                       training
+``gradients``          (10.18)–(10.28), one function each, and
+                       :func:`rnnlib.backward`
+``fast``               :func:`rnnlib.loss_and_grads`, :func:`rnnlib.bptt`: the
+                       same, fast, for training
 ``gradient_check``     finite differences
 ``equations``          the registry of equations and their functions
 =====================  ===========================================================

@@ -4,12 +4,12 @@ Sizes: ``T`` time steps, ``B`` sequences, ``H`` hidden units, ``n_in`` inputs,
 ``n_out`` outputs; arrays are time-major rows indexed as in
 :mod:`rnnlib.forward_pass` and :mod:`rnnlib.gradients`.
 
-:func:`loss_and_grads` computes exactly what the per-equation functions compute
+:func:`rnnlib.loss_and_grads` computes exactly what the per-equation functions compute
 when composed (:func:`rnnlib.forward`, :func:`rnnlib.step_losses`,
 :func:`rnnlib.backward`); the tests check that on random shapes in float32 and
 float64. It differs only in how it spends memory and time:
 
-* a per-thread :class:`Workspace` of ``(T, B, ·)`` arrays, reused while the shapes
+* a per-thread ``Workspace`` of ``(T, B, ·)`` arrays, reused while the shapes
   stay the same, written with ``out=``. A training loop calls this thousands of
   times with the same shapes; allocating the arrays afresh each time cost more
   than the arithmetic at typical sizes (the C allocator returns large blocks to
@@ -42,7 +42,7 @@ _local = threading.local()
 
 @dataclass(eq=False)
 class Workspace:
-    """Scratch arrays of one call of :func:`loss_and_grads`, reused across calls."""
+    """Scratch arrays of :func:`rnnlib.loss_and_grads`, reused across calls."""
 
     a: np.ndarray         # (T, B, H)
     h: np.ndarray         # (T+1, B, H)
@@ -75,7 +75,7 @@ def cached_workspace(T, B, H, n_out, dtype) -> Workspace:
 
 
 class BPTTResult(NamedTuple):
-    """Result of :func:`loss_and_grads`."""
+    """Result of :func:`rnnlib.loss_and_grads`."""
 
     loss: float         # Σ over the batch of Σ_t L^(t)
     grads: Params       # dU, dW, dV, db, dc
@@ -100,7 +100,7 @@ def loss_and_grads(p: Params, x, y, h0=None) -> BPTTResult:
     -------
     BPTTResult
         ``loss`` (float, Σ over the batch of Σ_t L^(t)), ``grads`` (a
-        :class:`Params` of dU, dW, dV, db, dc), ``dh0 (B, H)`` and
+        :class:`rnnlib.Params` of dU, dW, dV, db, dc), ``dh0 (B, H)`` and
         ``h_last (B, H)``; truncated BPTT passes ``h_last`` as the next chunk's
         ``h0``.
     """
@@ -137,8 +137,9 @@ def bptt(p: Params, x, y, h0=None) -> tuple[float, Params]:
 
     Notes
     -----
-    For ∇_{h^(0)} L and the last state (truncated BPTT) use :func:`loss_and_grads`;
-    for the forward arrays, :func:`rnnlib.forward` then :func:`rnnlib.backward`.
+    For ∇_{h^(0)} L and the last state (truncated BPTT) use
+    :func:`rnnlib.loss_and_grads`; for the forward arrays, :func:`rnnlib.forward`
+    then :func:`rnnlib.backward`.
     """
     r = loss_and_grads(p, x, y, h0)
     return r.loss, r.grads

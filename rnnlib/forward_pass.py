@@ -11,7 +11,7 @@ Indexing: ``h[0]`` holds the initial state ``h^(0)``, so ``h[t]`` is the book's
 ``h^(t)``; the other arrays start at the book's ``t = 1``, so ``a[t-1]`` is
 ``a^(t)``. The book's column-vector ``W h`` is ``h @ W.T`` on row vectors.
 
-Each equation is one function; :func:`forward` runs them over a sequence. The
+Each equation is one function; :func:`rnnlib.forward` runs them over a sequence. The
 training loop's faster copy of this pass is in :mod:`rnnlib.fast`.
 """
 
@@ -185,10 +185,10 @@ def forward(p: Params, x, h0=None) -> Forward:
     -----
     (10.8) and (10.9) run step by step, because ``h^(t)`` needs ``h^(t-1)``;
     (10.10) and (10.11) then take all ``T·B`` rows at once. The loop writes
-    :func:`pre_activation` and :func:`hidden` out instead of calling them, so that
-    the inputs are checked once rather than at every step; the term ``U x^(t) + b``
-    does not depend on the recurrence and is computed for all ``t`` first. The
-    tests check that the result equals calling the step functions.
+    :func:`rnnlib.pre_activation` and :func:`rnnlib.hidden` out instead of calling
+    them, so that the inputs are checked once rather than at every step; the term
+    ``U x^(t) + b`` does not depend on the recurrence and is computed for all ``t``
+    first. The tests check that the result equals calling the step functions.
     """
     check_params(p)
     x = check_x(p, x, batch_ndim=2)

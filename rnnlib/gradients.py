@@ -9,15 +9,15 @@ Sizes: ``T`` time steps, ``B`` sequences, ``H`` hidden units, ``n_in`` inputs,
 book's ``V^T g`` is ``g @ V``, and an outer product summed over t and the batch,
 ``Σ_t g^(t) h^(t)T``, is ``einsum("tbi,tbj->ij", g, h)``.
 
-Each equation is one function in plain numpy; :func:`hidden_grads` and
-:func:`backward` compose them. The training loop's faster copy of the same
+Each equation is one function in plain numpy; :func:`rnnlib.hidden_grads` and
+:func:`rnnlib.backward` compose them. The training loop's faster copy of the same
 computation, :func:`rnnlib.loss_and_grads`, is in :mod:`rnnlib.fast` and is tested
 equal to this composition.
 
 The book prints (10.21) as ``W^T (∇_{h(t+1)} L) diag(1 - h(t+1)²)``: for column
 vectors that multiplies an ``H×1`` vector by an ``H×H`` matrix, which does not
 type-check. The code implements the dimensionally correct
-``W^T diag(1 - h(t+1)²) ∇_{h(t+1)} L`` (see :func:`hidden_grad_step`).
+``W^T diag(1 - h(t+1)²) ∇_{h(t+1)} L`` (see :func:`rnnlib.hidden_grad_step`).
 """
 
 from __future__ import annotations
@@ -42,14 +42,14 @@ from .params import Params
 
 
 class Backward(NamedTuple):
-    """Result of :func:`backward`: the parameter gradients and ∇_{h^(0)} L."""
+    """Result of :func:`rnnlib.backward`: the parameter gradients and ∇_{h^(0)} L."""
 
     grads: Params     # dU, dW, dV, db, dc in the shapes of U, W, V, b, c
     dh0: np.ndarray   # (B, H) gradient w.r.t. the initial state h^(0)
 
 
 class HiddenGrads(NamedTuple):
-    """Result of :func:`hidden_grads`."""
+    """Result of :func:`rnnlib.hidden_grads`."""
 
     dh: np.ndarray    # (T, B, H)  dh[t-1] = ∇_{h^(t)} L   (10.19)–(10.21)
     dh0: np.ndarray   # (B, H)     ∇_{h^(0)} L
@@ -228,7 +228,7 @@ def grad_V(do, h) -> np.ndarray:
     do = check_float("do", do, (None, None, None))
     T, B = do.shape[:2]
     h = check_float("h", h, (T + 1, B, None), dtype=do.dtype)
-    return np.einsum("tbi,tbj->ij", do, h[1:], optimize=True)  # (10.24)
+    return np.einsum("tbi,tbj->ij", do, h[1:])  # (10.24)
 
 
 def grad_W(dh, h) -> np.ndarray:
@@ -250,7 +250,7 @@ def grad_W(dh, h) -> np.ndarray:
     """
     dh, h = check_dh_h(dh, h)
     da = (1 - h[1:] ** 2) * dh                          # ∇a(t) L, every t
-    return np.einsum("tbi,tbj->ij", da, h[:-1], optimize=True)  # (10.26)
+    return np.einsum("tbi,tbj->ij", da, h[:-1])  # (10.26)
 
 
 def grad_U(dh, h, x, n_in=None) -> np.ndarray:
@@ -284,7 +284,7 @@ def grad_U(dh, h, x, n_in=None) -> np.ndarray:
     else:
         x = check_float("x", x, (T, B, None), dtype=dh.dtype)
     da = (1 - h[1:] ** 2) * dh                          # ∇a(t) L, every t
-    return np.einsum("tbi,tbj->ij", da, x, optimize=True)  # (10.28)
+    return np.einsum("tbi,tbj->ij", da, x)  # (10.28)
 
 
 # ---------------------------------------------------------------- composed
@@ -308,8 +308,8 @@ def hidden_grads(p: Params, h, do) -> HiddenGrads:
 
     Notes
     -----
-    Deep Learning eqs (10.19)–(10.21): :func:`last_hidden_grad` at ``t = τ``,
-    then :func:`hidden_grad_step` for ``t = τ-1, …, 1``. ``h^(0)`` feeds only
+    Deep Learning eqs (10.19)–(10.21): :func:`rnnlib.last_hidden_grad` at ``t = τ``,
+    then :func:`rnnlib.hidden_grad_step` for ``t = τ-1, …, 1``. ``h^(0)`` feeds only
     ``h^(1)``, so ∇_{h^(0)} L is (10.21) without the output term. Derived in
     chapter "Back through time".
     """
@@ -339,7 +339,7 @@ def backward(p: Params, fwd: Forward, y) -> Backward:
     Returns
     -------
     Backward
-        ``grads`` (a :class:`Params` of dU, dW, dV, db, dc) and ``dh0 (B, H)``.
+        ``grads`` (a :class:`rnnlib.Params` of dU, dW, dV, db, dc) and ``dh0 (B, H)``.
 
     Notes
     -----

@@ -9,11 +9,18 @@ in ``rnnlib.EQUATIONS`` are an error at collection time. ``pytest --collect-only
 """
 
 import json
+import os
 
 import numpy as np
 import pytest
 
 from rnnlib import EQUATIONS, init_params
+
+
+def examples(n: int) -> int:
+    """Hypothesis examples for a property test: ``n``, or a fifth of it (at least 4)
+    under mutation testing (RNNLIB_MUTATION=1), which runs the tests per mutant."""
+    return max(4, n // 5) if os.environ.get("RNNLIB_MUTATION") else n
 
 
 def pytest_addoption(parser):

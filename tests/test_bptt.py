@@ -6,7 +6,7 @@ properties, workspace reuse, threads and bad input."""
 import numpy as np
 import pytest
 from autograd import grad as autograd_grad
-from conftest import autograd_loss, make_problem
+from conftest import autograd_loss, examples, make_problem
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,7 +99,7 @@ problems = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(problems)
 def test_fast_path_equals_composition_of_equation_functions(prob):
     """loss_and_grads == forward + step_losses + backward (one call per equation),
@@ -124,7 +124,7 @@ def test_fast_path_equals_composition_of_equation_functions(prob):
 # ---------------------------------------------------------------- properties
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(problems)
 def test_batch_is_sum_of_sequences(prob):
     p, x, y, h0 = prob

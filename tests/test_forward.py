@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import make_problem
+from conftest import examples, make_problem
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -85,7 +85,7 @@ def test_forward_matches_step_functions(dense):
 
 
 @pytest.mark.equation("10.8", "10.9", "10.10", "10.11")
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(st.builds(make_problem, T=st.integers(1, 5), B=st.integers(1, 4),
                  n_in=st.integers(1, 5), H=st.integers(1, 5), n_out=st.integers(2, 4),
                  seed=st.integers(0, 2**16), dense=st.booleans(),
@@ -205,3 +205,15 @@ def test_step_functions_reject_bad_input():
         TypeError, match="a must have dtype float32 or float64; got int64"
     ):
         hidden(np.array([1, 2]))
+
+
+def test_hidden_saturates_for_infinite_pre_activation():
+    np.testing.assert_array_equal(hidden(np.array([np.inf, -np.inf])), [1.0, -1.0])
+
+
+def test_step_functions_keep_the_dtype_of_the_parameters():
+    p = tiny_params().astype(np.float32)
+    h64 = np.array([[2.0, 4.0]])
+    assert pre_activation(p, np.array([2]), h64).dtype == np.float32
+    assert output(p, h64).dtype == np.float32
+    assert forward(p, np.array([[2]]), h64).h.dtype == np.float32

@@ -9,7 +9,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd import grad as autograd_grad
-from conftest import autograd_loss, make_problem
+from conftest import autograd_loss, examples, make_problem
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -298,7 +298,7 @@ gradient_problems = st.builds(
 
 
 @pytest.mark.equation("10.22")
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=examples(20), deadline=None)
 @given(gradient_problems)
 def test_grad_c_matches_autograd(prob):
     p, x, y, h0 = prob
@@ -372,3 +372,44 @@ def test_backward_rejects_mismatched_forward():
         backward(other, f, y)
     with pytest.raises(ValueError, match=r"y must have shape \(4, 3\)"):
         backward(p, f, y[:2])
+
+
+def exact_message(call, exc, message):
+    with pytest.raises(exc) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_gradient_functions_error_messages_are_exact():
+    p, x, y, h0 = make_problem(T=4, B=3)
+    f = forward(p, x, h0)
+    do = output_grad(f.yhat, y)
+    dh, _ = hidden_grads(p, f.h, do)
+    exact_message(lambda: grad_V(np.zeros(3), f.h), ValueError,
+                  "do must have shape (·, ·, ·); got (3,)")
+    exact_message(lambda: grad_V("do", f.h), TypeError,
+                  "do must be a numpy array; got str")
+    exact_message(lambda: grad_U(dh, f.h, "abc", n_in=5), TypeError,
+                  "x must be a numpy array; got str")
+    exact_message(lambda: backward(make_problem(T=4, B=3, H=5)[0], f, y), ValueError,
+                  "fwd does not match p: it was computed with other sizes")
+    exact_message(lambda: grad_c(do.astype(int)), TypeError,
+                  "do must have dtype float32 or float64; got int64")
+
+
+def test_gradient_functions_keep_the_dtype_of_the_gradient():
+    p, x, y, h0 = make_problem(T=3, B=2)
+    f = forward(p, x, h0)
+    do = output_grad(f.yhat, y)
+    dh, _ = hidden_grads(p, f.h, do)
+    do32, dh32 = do.astype(np.float32), dh.astype(np.float32)
+    assert grad_V(do32, f.h).dtype == np.float32
+    assert grad_W(dh32, f.h).dtype == np.float32
+    assert grad_b(dh32, f.h).dtype == np.float32
+    assert grad_U(dh32, f.h, x, n_in=5).dtype == np.float32
+    assert grad_U(dh32, f.h, np.eye(5)[x]).dtype == np.float32
+    assert tanh_backward(dh32[0], f.h[1]).dtype == np.float32
+    p32 = p.astype(np.float32)
+    assert hidden_grad_step(p32, dh[0], f.h[1], do[0]).dtype == np.float32
+    assert last_hidden_grad(p32, do[0]).dtype == np.float32
+    assert hidden_grads(p32, f.h, do).dh.dtype == np.float32

@@ -86,3 +86,13 @@ def test_dL_dLt_is_one_by_finite_differences():
 def test_loss_rejects_bad_input(o, y, exc, match):
     with pytest.raises(exc, match=match):
         sequence_loss(o, y)
+
+
+def test_dL_dLt_is_one_even_for_infinite_step_losses():
+    np.testing.assert_array_equal(dL_dLt(np.array([[np.inf, 1.0]])), [[1.0, 1.0]])
+
+
+def test_dL_dLt_rejects_non_arrays_with_an_exact_message():
+    with pytest.raises(TypeError) as info:
+        dL_dLt("abc")
+    assert str(info.value) == "step_loss must be a numpy array; got str"
