@@ -26,7 +26,6 @@ class EquationIndex(SphinxDirective):
     has_content = False
 
     def run(self):
-        import rnnlib
         from rnnlib.equations import EQUATIONS, OUT_OF_SCOPE
 
         self.env.note_dependency(__import__("rnnlib.equations").equations.__file__)
@@ -58,12 +57,11 @@ class EquationIndex(SphinxDirective):
             ref += nodes.literal(text=number)
             formula = nodes.paragraph("", "", ref, nodes.Text(" "),
                                       nodes.math(eq.latex, eq.latex))
-            # Shown as typed (rnnlib.grad_V), linked to where the API page
-            # documents it (rnnlib.gradients.grad_V).
-            func = getattr(rnnlib, eq.function)
+            # Shown and linked as a reader types it (rnnlib.grad_V), which is
+            # how pages/api.md documents it.
             xref = addnodes.pending_xref("", refdomain="py", reftype="func",
-                                         reftarget=f"{func.__module__}.{eq.function}",
-                                         refexplicit=True, refwarn=True)
+                                         reftarget=eq.qualname, refexplicit=True,
+                                         refwarn=True)
             xref += nodes.literal(text=eq.qualname + "()")
             code = nodes.paragraph("", "", xref)
             tests = nodes.paragraph("", "tests: ")

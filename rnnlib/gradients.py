@@ -314,10 +314,10 @@ def hidden_grads(p: Params, h, do) -> HiddenGrads:
     chapter "Back through time".
     """
     check_params(p)
-    do = check_float("do", do, (None, None, p.n_out), dtype=p.dtype)
+    do = check_float("do", do, (None, None, p.n_out))
     T, B = do.shape[:2]
-    h = check_float("h", h, (T + 1, B, p.n_hidden), dtype=p.dtype)
-    dh = np.empty((T, B, p.n_hidden), p.dtype)
+    h = check_float("h", h, (T + 1, B, p.n_hidden))
+    dh = np.empty((T, B, p.n_hidden), p.dtype)          # the steps cast to p.dtype
     dh[T - 1] = last_hidden_grad(p, do[T - 1])          # (10.19), t = τ
     for t in range(T - 1, 0, -1):                       # t = τ-1, …, 1
         dh[t - 1] = hidden_grad_step(p, dh[t], h[t + 1], do[t - 1])  # (10.21)

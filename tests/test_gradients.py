@@ -395,6 +395,12 @@ def test_gradient_functions_error_messages_are_exact():
                   "fwd does not match p: it was computed with other sizes")
     exact_message(lambda: grad_c(do.astype(int)), TypeError,
                   "do must have dtype float32 or float64; got int64")
+    exact_message(lambda: hidden_grad_step(p, np.zeros((3, 5)), f.h[1], do[0]),
+                  ValueError, "dh_next must have shape (·, 4); got (3, 5)")
+    exact_message(lambda: grad_U(dh, f.h, x), TypeError,
+                  "n_in must be given when x holds token ids")
+    exact_message(lambda: grad_U(dh, f.h, x, n_in=0), ValueError,
+                  "n_in must be >= 1; got 0")
 
 
 def test_gradient_functions_keep_the_dtype_of_the_gradient():
