@@ -302,3 +302,11 @@ def test_bptt_is_thread_safe():
         assert loss == want_loss
         for n in NAMES:
             np.testing.assert_array_equal(getattr(g, n), getattr(want, n))
+
+
+def test_workspace_is_reused_for_the_same_sizes_only():
+    from rnnlib.fast import cached_workspace
+
+    ws = cached_workspace(3, 2, 4, 5, np.float64)
+    assert cached_workspace(3, 2, 4, 5, np.float64) is ws
+    assert cached_workspace(3, 2, 4, 5, np.float32) is not ws

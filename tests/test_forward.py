@@ -217,3 +217,23 @@ def test_step_functions_keep_the_dtype_of_the_parameters():
     assert pre_activation(p, np.array([2]), h64).dtype == np.float32
     assert output(p, h64).dtype == np.float32
     assert forward(p, np.array([[2]]), h64).h.dtype == np.float32
+
+
+def test_log_softmax_shifts_each_row_by_its_own_maximum():
+    o = np.array([[1e4, 0.0], [-1e4, -1e4 - 1.0]])
+    ls = log_softmax(o)
+    assert np.isfinite(ls).all()
+    np.testing.assert_allclose(ls[1], [-np.log1p(np.exp(-1.0)), -np.log1p(np.e)])
+
+
+def test_output_accepts_one_hidden_vector_and_names_bad_input():
+    p = tiny_params()
+    np.testing.assert_allclose(output(p, np.array([1.0, -1.0])), [-1.0, 0.0])
+    with pytest.raises(TypeError) as info:
+        output(p, "h")
+    assert str(info.value) == "h must be a numpy array; got str"
+    with pytest.raises(ValueError) as info:
+        log_softmax(np.float64(1.0))
+    assert str(info.value) == (
+        "o must have at least one axis (the n_out classes); got a scalar"
+    )

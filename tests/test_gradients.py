@@ -419,3 +419,10 @@ def test_gradient_functions_keep_the_dtype_of_the_gradient():
     assert hidden_grad_step(p32, dh[0], f.h[1], do[0]).dtype == np.float32
     assert last_hidden_grad(p32, do[0]).dtype == np.float32
     assert hidden_grads(p32, f.h, do).dh.dtype == np.float32
+
+
+def test_output_grad_and_tanh_backward_keep_float32_and_name_bad_input():
+    yhat = np.full((1, 1, 2), 0.5, np.float32)
+    assert output_grad(yhat, np.array([[1]])).dtype == np.float32
+    exact_message(lambda: tanh_backward("dh", np.zeros(2)), TypeError,
+                  "dh must be a numpy array; got str")
