@@ -78,5 +78,15 @@ test: $(STAMP)
 	$(BIN)/ruff check rnnlib tests benchmarks tools _ext
 	PYTHON=$(PYTHON) bash tools/run_tests.sh
 
+# Static checks. ruff with the rules of pyproject.toml ([tool.ruff]: pyflakes,
+# pycodestyle, isort, bugbear) over all code, plus numpy, pyupgrade, comprehension
+# and misc. rules over the numeric modules of rnnlib.
+NUMERIC := rnnlib/__init__.py rnnlib/params.py rnnlib/forward_pass.py rnnlib/loss.py \
+           rnnlib/gradients.py rnnlib/fast.py rnnlib/gradient_check.py \
+           rnnlib/equations.py rnnlib/_validate.py rnnlib/_arrays.py
+lint: $(STAMP)
+	$(BIN)/ruff check rnnlib tests benchmarks tools _ext
+	$(BIN)/ruff check --extend-select NPY,UP,C4,PIE $(NUMERIC)
+
 clean:
 	rm -rf _build

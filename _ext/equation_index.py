@@ -2,10 +2,16 @@
 
 Renders :data:`rnnlib.equations.EQUATIONS` (the registry kept next to the code) as a
 table: each equation number links to its derivation in a chapter, followed by the
-formula, the chapter's title, the ``rnnlib`` functions that implement it (linked to
-the API reference) and the tests that check it. Nothing in the table is typed by
-hand, and with ``nitpicky`` a broken link fails the build.
+formula, the chapter's title, the ``rnnlib`` function that implements it, printed as
+a reader types it (``rnnlib.grad_V()``) and linked to the API reference, and the
+tests that check it: those marked ``@pytest.mark.equation("10.NN")`` in
+``tests/test_*.py``. Nothing in the table is typed by hand, and with ``nitpicky`` a
+broken link fails the build.
 """
+
+import ast
+from collections import defaultdict
+from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
@@ -23,6 +29,9 @@ class EquationIndex(SphinxDirective):
         from rnnlib.equations import EQUATIONS, OUT_OF_SCOPE
 
         self.env.note_dependency(__import__("rnnlib.equations").equations.__file__)
+        tested_by = marked_tests(TESTS)
+        for path in sorted(TESTS.glob("test_*.py")):
+            self.env.note_dependency(str(path))
         table = nodes.table(classes=["equation-index", "colwidths-given"])
         group = nodes.tgroup(cols=3)
         table += group
@@ -48,20 +57,18 @@ class EquationIndex(SphinxDirective):
             ref += nodes.literal(text=number)
             formula = nodes.paragraph("", "", ref, nodes.Text(" "),
                                       nodes.math(eq.latex, eq.latex))
-            code = nodes.paragraph()
-            for i, name in enumerate(eq.functions):
-                if i:
-                    code += nodes.Text(", ")
-                xref = addnodes.pending_xref("", refdomain="py", reftype="func",
-                                             reftarget=name, refexplicit=False,
-                                             refwarn=True)
-                xref += nodes.literal(text=name.replace("rnnlib.", "", 1) + "()")
-                code += xref
+            # Shown and linked as a reader types it (rnnlib.grad_V), which is
+            # how pages/api.md documents it.
+            xref = addnodes.pending_xref("", refdomain="py", reftype="func",
+                                         reftarget=eq.qualname, refexplicit=True,
+                                         refwarn=True)
+            xref += nodes.literal(text=eq.qualname + "()")
+            code = nodes.paragraph("", "", xref)
             tests = nodes.paragraph("", "tests: ")
-            for i, test in enumerate(eq.tests):
+            for i, test in enumerate(tested_by.get(number, [])):
                 if i:
                     tests += nodes.Text(", ")
-                tests += nodes.literal(text=test.split("::")[-1])
+                tests += nodes.literal(text=test)
             cell = nodes.container("", code, tests)
             body += self.row([formula, equation_doc(label=eq.label), cell])
         return [table]
@@ -78,6 +85,27 @@ class EquationIndex(SphinxDirective):
             entry += cell
             row += entry
         return row
+
+
+TESTS = Path(__file__).resolve().parents[1] / "tests"
+
+
+def marked_tests(tests_dir: Path) -> dict[str, list[str]]:
+    """``{"10.24": ["test_grad_V_matches_hand_computed_case", ...]}``: the test
+    functions in ``tests_dir/test_*.py`` decorated with
+    ``pytest.mark.equation("10.24", ...)``, in file order."""
+    out = defaultdict(list)
+    for path in sorted(tests_dir.glob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for deco in node.decorator_list:
+                if (isinstance(deco, ast.Call)
+                        and ast.unparse(deco.func) == "pytest.mark.equation"):
+                    for arg in deco.args:
+                        out[ast.literal_eval(arg)].append(node.name)
+    return dict(out)
 
 
 def resolve_equation_docs(app, doctree, fromdocname):

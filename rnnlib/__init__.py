@@ -1,43 +1,65 @@
 """rnnlib: the recurrent network of Deep Learning (Goodfellow, Bengio & Courville,
 2016) §10.2, its loss and back-propagation through time, in batched numpy.
 
-Every function names the book's equation it implements; ``rnnlib.equations``
-maps each equation number to its functions and tests.
+Each equation of §10.2 is one function, exported here under the name that
+``rnnlib.equations.EQUATIONS`` and the book's equation index print
+(``rnnlib.grad_V`` implements (10.24)). Modules:
+
+=====================  ===========================================================
+``params``             :class:`rnnlib.Params`, :func:`rnnlib.init_params`
+``forward_pass``       (10.8)–(10.11) and :func:`rnnlib.forward`
+``loss``               (10.12)–(10.14), (10.17)
+``gradients``          (10.18)–(10.28), one function each, and
+                       :func:`rnnlib.backward`
+``fast``               :func:`rnnlib.loss_and_grads`, :func:`rnnlib.bptt`: the
+                       same, fast, for training
+``gradient_check``     finite differences
+``longterm``           (10.36)–(10.39) and the Jacobian products of §10.7
+``equations``          the registry of equations and their functions
+``forms``              each numbered equation as one SymPy expression
+``notation``           the book's notation in SymPy and its LaTeX printer
+``exercise``           check cells for "write the function" exercises
+``train``, ``optim``,  character-level training: truncated BPTT, optimizers,
+``data``, ``sample``,  data, sampling, checkpoints (``python -m rnnlib.train``)
+``checkpoint``
+=====================  ===========================================================
+
+No module is named like a function it exports, so ``rnnlib.bptt`` is always the
+function.
 """
 
-from .bptt import (
-                   Backward,
-                   HiddenGrads,
-                   backward,
-                   bptt,
-                   grad_b,
-                   grad_c,
-                   grad_U,
-                   grad_V,
-                   grad_W,
-                   hidden_grad_step,
-                   hidden_grads,
-                   last_hidden_grad,
-                   loss_and_grads,
-                   output_grad,
-                   tanh_backward,
-)
 from .equations import EQUATIONS
-from .forward import (
-                   Forward,
-                   forward,
-                   hidden,
-                   log_softmax,
-                   output,
-                   pre_activation,
-                   softmax,
+from .fast import BPTTResult, bptt, loss_and_grads
+from .forward_pass import (
+    Forward,
+    forward,
+    hidden,
+    log_softmax,
+    output,
+    pre_activation,
+    softmax,
 )
-from .gradcheck import (
-                   GradientCheckError,
-                   assert_agree,
-                   gradcheck,
-                   numerical_gradient,
-                   relative_error,
+from .gradient_check import (
+    GradientCheckError,
+    assert_agree,
+    gradcheck,
+    numerical_gradient,
+    relative_error,
+)
+from .gradients import (
+    Backward,
+    HiddenGrads,
+    backward,
+    grad_b,
+    grad_c,
+    grad_U,
+    grad_V,
+    grad_W,
+    hidden_grad_step,
+    hidden_grads,
+    last_hidden_grad,
+    output_grad,
+    tanh_backward,
 )
 from .longterm import (
                    eigen_state_at,
@@ -55,9 +77,10 @@ __all__ = [
     "Forward", "forward", "pre_activation", "hidden", "output", "softmax",
     "log_softmax",
     "step_losses", "sequence_loss", "dL_dLt",
-    "Backward", "HiddenGrads", "backward", "bptt", "loss_and_grads", "output_grad",
-    "last_hidden_grad", "tanh_backward", "hidden_grad_step", "hidden_grads",
+    "Backward", "HiddenGrads", "backward", "output_grad", "last_hidden_grad",
+    "tanh_backward", "hidden_grad_step", "hidden_grads",
     "grad_c", "grad_b", "grad_V", "grad_W", "grad_U",
+    "BPTTResult", "bptt", "loss_and_grads",
     "GradientCheckError", "assert_agree", "gradcheck", "numerical_gradient",
     "relative_error",
     "EQUATIONS",

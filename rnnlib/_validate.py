@@ -4,7 +4,8 @@ Each helper raises ``TypeError`` (wrong kind of object or dtype) or ``ValueError
 (wrong shape or value) with a message that names the argument, what was received
 and what was expected, e.g. ``x must have shape (T, B) or (T, B, 5); got (3,)``.
 Checks are explicit ``raise`` statements, never ``assert`` (which ``python -O``
-removes).
+removes). Every input check of the package lives here; the other modules import
+only the public helpers below.
 """
 
 from __future__ import annotations
@@ -99,3 +100,75 @@ def check_nonempty_time(name: str, arr: np.ndarray) -> None:
         raise ValueError(f"{name} must have at least one time step; got T=0")
     if arr.ndim >= 2 and arr.shape[1] == 0:
         raise ValueError(f"{name} must have at least one sequence; got B=0")
+
+
+def check_params(p) -> None:
+    """``p`` must be :class:`rnnlib.Params` with finite values."""
+    from .params import Params  # here, not at the top: params imports this module
+
+    if not isinstance(p, Params):
+        raise TypeError(f"p must be rnnlib.Params; got {type(p).__name__}")
+    for name, arr in p.arrays().items():
+        if not np.isfinite(arr).all():
+            raise ValueError(f"parameter {name} must be finite; got NaN or inf values")
+
+
+def check_x(p, x, batch_ndim: int) -> np.ndarray:
+    """Validate inputs for ``p``: ids ``(T, B)`` / dense ``(T, B, n_in)``
+    (``batch_ndim`` = 2) or one step's ``(B,)`` / ``(B, n_in)`` (``batch_ndim`` = 1).
+    """
+    dims = "(T, B)" if batch_ndim == 2 else "(B,)"
+    dense = "(T, B, " if batch_ndim == 2 else "(B, "
+    want = f"{dims} of int ids or {dense}{p.n_in}) of floats"
+    arr = np.asarray(x) if isinstance(x, (list, tuple)) else x
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(
+            f"x must be a numpy array of shape {want}; got {type(x).__name__}"
+        )
+    if arr.dtype.kind in "iu":
+        if arr.ndim != batch_ndim:
+            raise ValueError(f"x must have shape {want}; got {tuple(arr.shape)}")
+        arr = check_ids("x", arr, p.n_in)
+    elif arr.dtype.kind == "f":
+        if arr.ndim != batch_ndim + 1 or arr.shape[-1] != p.n_in:
+            raise ValueError(f"x must have shape {want}; got {tuple(arr.shape)}")
+        arr = check_float("x", arr, dtype=p.dtype)
+    else:
+        raise TypeError(f"x must hold int ids or floats; got dtype {arr.dtype}")
+    if batch_ndim == 2:
+        check_nonempty_time("x", arr)
+    return arr
+
+
+def check_h0(p, h0, B: int) -> np.ndarray:
+    """The initial state ``h0 (B, H)`` in the dtype of ``p``; zeros if ``None``."""
+    if h0 is None:
+        return np.zeros((B, p.n_hidden), p.dtype)
+    h0 = check_float("h0", h0, dtype=p.dtype)
+    check_shape("h0", h0, (B, p.n_hidden))
+    return h0
+
+
+def check_targets(y, TB, n_out: int) -> np.ndarray:
+    """Targets ``y``: int ids of shape ``TB`` = (T, B) in ``[0, n_out)``."""
+    return check_ids("y", y, n_out, shape=TB)
+
+
+def check_sequence(name: str, arr, last: str = "n_out") -> np.ndarray:
+    """A float ``(T, B, ·)`` array with ``T, B >= 1``; ``last`` names the last axis
+    in the message."""
+    arr = check_float(name, arr)
+    if arr.ndim != 3:
+        raise ValueError(
+            f"{name} must have shape (T, B, {last}); got {shape_str(arr.shape)}"
+        )
+    check_nonempty_time(name, arr)
+    return arr
+
+
+def check_dh_h(dh, h):
+    """``dh (T, B, H)`` and ``h (T+1, B, H)`` of one dtype, as the gradients use."""
+    dh = check_float("dh", dh, (None, None, None))
+    T, B, H = dh.shape
+    h = check_float("h", h, (T + 1, B, H), dtype=dh.dtype)
+    return dh, h

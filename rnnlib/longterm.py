@@ -27,7 +27,6 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import check_float, check_shape
-from .equations import implements
 from .params import Params
 
 __all__ = [
@@ -85,7 +84,6 @@ def _check_h_tau(p: Params, h, tau):
 # ---------------------------------------------------------------- (10.36)–(10.39)
 
 
-@implements("10.36")
 def linear_states(W, h0, T) -> np.ndarray:
     """Iterate h^(t) = W^T h^(t-1) for t = 1 … T.
 
@@ -118,7 +116,6 @@ def linear_states(W, h0, T) -> np.ndarray:
     return h
 
 
-@implements("10.37")
 def linear_state_at(W, h0, t) -> np.ndarray:
     """h^(t) = (W^t)^T h^(0), the solution of (10.36), through the matrix power.
 
@@ -145,7 +142,6 @@ def linear_state_at(W, h0, t) -> np.ndarray:
     return h0 @ np.linalg.matrix_power(W, t)     # (10.37) h(t) = (W^t)^T h(0)
 
 
-@implements("10.38")
 def eigendecompose(W) -> tuple[np.ndarray, np.ndarray]:
     """W = Q Λ Q^T with orthogonal Q, for a symmetric W.
 
@@ -184,7 +180,6 @@ def eigendecompose(W) -> tuple[np.ndarray, np.ndarray]:
     return Q, lam
 
 
-@implements("10.39")
 def eigen_state_at(W, h0, t) -> np.ndarray:
     """h^(t) = Q Λ^t Q^T h^(0) for a symmetric W = Q Λ Q^T.
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import check_float, check_ids, check_nonempty_time
-from .equations import implements
-from .forward import _log_softmax
+from ._validate import check_float, check_sequence, check_targets
+from .forward_pass import log_softmax
 
 
-@implements("10.14")
 def step_losses(o, y) -> np.ndarray:
     """L^(t) = -log ŷ^(t)_{y^(t)} = -log p_model(y^(t) | x^(1..t)) for every t, b.
 
@@ -37,11 +35,12 @@ def step_losses(o, y) -> np.ndarray:
     Deep Learning eq. (10.14), using the stable log-softmax of (10.11).
     Derived in chapter "Loss and the output gradient".
     """
-    o, y = _check_o_y(o, y)
-    return _step_losses(_log_softmax(o), y)
+    o = check_sequence("o", o)
+    y = check_targets(y, o.shape[:2], o.shape[2])
+    log_yhat = log_softmax(o)                           # log ŷ, stable (10.11)
+    return -np.take_along_axis(log_yhat, y[..., None], axis=-1)[..., 0]  # (10.14)
 
 
-@implements("10.12", "10.13")
 def sequence_loss(o, y) -> float:
     """L = Σ_t L^(t), summed over the batch, as a Python float.
 
@@ -59,10 +58,9 @@ def sequence_loss(o, y) -> float:
     Deep Learning eqs (10.12)–(10.13): the loss of a whole sequence is the sum of
     the per-step losses (10.14).
     """
-    return float(step_losses(o, y).sum())
+    return float(step_losses(o, y).sum())               # (10.13) L = Σ_t L^(t)
 
 
-@implements("10.17")
 def dL_dLt(step_loss) -> np.ndarray:
     """∂L/∂L^(t) = 1 for every step: the sum (10.13) passes gradients unchanged.
 
@@ -81,25 +79,4 @@ def dL_dLt(step_loss) -> np.ndarray:
     §10.2.2 and is why the output gradient (10.18) needs no extra weighting.
     """
     step_loss = check_float("step_loss", step_loss, finite=False)
-    return np.ones_like(step_loss)
-
-
-# ---------------------------------------------------------------- private
-
-
-def _step_losses(log_yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return -np.take_along_axis(log_yhat, y[..., None], axis=-1)[..., 0]
-
-
-def _check_o_y(o, y):
-    o = check_float("o", o)
-    if o.ndim != 3:
-        raise ValueError(f"o must have shape (T, B, n_out); got {tuple(o.shape)}")
-    check_nonempty_time("o", o)
-    y = check_y(y, o.shape[:2], o.shape[2])
-    return o, y
-
-
-def check_y(y, TB, n_out) -> np.ndarray:
-    """Validate targets: int ids of shape ``TB`` = (T, B) in ``[0, n_out)``."""
-    return check_ids("y", y, n_out, shape=TB)
+    return np.ones_like(step_loss)                      # (10.17) ∂L/∂L^(t) = 1

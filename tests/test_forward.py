@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
-from conftest import make_problem
+from conftest import examples, make_problem
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnnlib import Params, forward, hidden, log_softmax, output, pre_activation, softmax
 
@@ -20,6 +22,7 @@ def tiny_params():
     )
 
 
+@pytest.mark.equation("10.8")
 def test_pre_activation_matches_hand_computed_case():
     p = tiny_params()
     h_prev = np.array([[2.0, 4.0]])
@@ -34,18 +37,21 @@ def test_pre_activation_matches_hand_computed_case():
     )
 
 
+@pytest.mark.equation("10.9")
 def test_hidden_is_tanh():
     a = np.array([[0.0, 1.0, -2.0]])
     e = np.exp(2 * a)
     np.testing.assert_allclose(hidden(a), (e - 1) / (e + 1), rtol=RTOL)
 
 
+@pytest.mark.equation("10.10")
 def test_output_matches_hand_computed_case():
     p = tiny_params()
     # o = c + V h with h = (1, -1): V h = (1 - 2, -1) -> o = (-1, 0)
     np.testing.assert_allclose(output(p, np.array([[1.0, -1.0]])), [[-1.0, 0.0]])
 
 
+@pytest.mark.equation("10.11")
 def test_softmax_matches_definition():
     o = np.array([[1.0, 2.0, 3.0]])
     e = np.exp([1.0, 2.0, 3.0])
@@ -53,6 +59,7 @@ def test_softmax_matches_definition():
     np.testing.assert_allclose(log_softmax(o), np.log([e / e.sum()]), rtol=RTOL)
 
 
+@pytest.mark.equation("10.11")
 def test_log_softmax_is_finite_for_huge_logits():
     o = np.array([[1e4, 0.0, -1e4]])
     ls = log_softmax(o)
@@ -61,6 +68,7 @@ def test_log_softmax_is_finite_for_huge_logits():
     np.testing.assert_allclose(softmax(o).sum(), 1.0)
 
 
+@pytest.mark.equation("10.8", "10.9", "10.10", "10.11")
 @pytest.mark.parametrize("dense", [False, True])
 def test_forward_matches_step_functions(dense):
     p, x, _, h0 = make_problem(dense=dense)
@@ -74,6 +82,30 @@ def test_forward_matches_step_functions(dense):
         np.testing.assert_allclose(f.o[t], output(p, h), rtol=RTOL)
         np.testing.assert_allclose(f.yhat[t], softmax(output(p, h)), rtol=1e-10)
     np.testing.assert_array_equal(f.h[0], h0)
+
+
+@pytest.mark.equation("10.8", "10.9", "10.10", "10.11")
+@settings(max_examples=examples(30), deadline=None)
+@given(st.builds(make_problem, T=st.integers(1, 5), B=st.integers(1, 4),
+                 n_in=st.integers(1, 5), H=st.integers(1, 5), n_out=st.integers(2, 4),
+                 seed=st.integers(0, 2**16), dense=st.booleans(),
+                 dtype=st.sampled_from([np.float32, np.float64])))
+def test_forward_equals_composition_of_step_functions(prob):
+    """forward writes (10.8)-(10.9) out in its loop; it must equal the calls."""
+    p, x, _, h0 = prob
+    rtol = 1e-5 if p.dtype == np.float32 else 1e-12
+    f = forward(p, x, h0)
+    h = [h0]
+    for t in range(x.shape[0]):
+        a = pre_activation(p, x[t], h[-1])
+        np.testing.assert_allclose(f.a[t], a, rtol=rtol, atol=rtol)
+        h.append(hidden(a))
+    np.testing.assert_allclose(f.h, np.stack(h), rtol=rtol, atol=rtol)
+    o = output(p, np.stack(h[1:]))
+    np.testing.assert_allclose(f.o, o, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(f.log_yhat, log_softmax(o), rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(f.yhat, softmax(o), rtol=rtol, atol=rtol)
+    assert all(arr.dtype == p.dtype for arr in f[1:])
 
 
 def test_forward_ids_equal_dense_one_hot():
@@ -173,3 +205,35 @@ def test_step_functions_reject_bad_input():
         TypeError, match="a must have dtype float32 or float64; got int64"
     ):
         hidden(np.array([1, 2]))
+
+
+def test_hidden_saturates_for_infinite_pre_activation():
+    np.testing.assert_array_equal(hidden(np.array([np.inf, -np.inf])), [1.0, -1.0])
+
+
+def test_step_functions_keep_the_dtype_of_the_parameters():
+    p = tiny_params().astype(np.float32)
+    h64 = np.array([[2.0, 4.0]])
+    assert pre_activation(p, np.array([2]), h64).dtype == np.float32
+    assert output(p, h64).dtype == np.float32
+    assert forward(p, np.array([[2]]), h64).h.dtype == np.float32
+
+
+def test_log_softmax_shifts_each_row_by_its_own_maximum():
+    o = np.array([[1e4, 0.0], [-1e4, -1e4 - 1.0]])
+    ls = log_softmax(o)
+    assert np.isfinite(ls).all()
+    np.testing.assert_allclose(ls[1], [-np.log1p(np.exp(-1.0)), -np.log1p(np.e)])
+
+
+def test_output_accepts_one_hidden_vector_and_names_bad_input():
+    p = tiny_params()
+    np.testing.assert_allclose(output(p, np.array([1.0, -1.0])), [-1.0, 0.0])
+    with pytest.raises(TypeError) as info:
+        output(p, "h")
+    assert str(info.value) == "h must be a numpy array; got str"
+    with pytest.raises(ValueError) as info:
+        log_softmax(np.float64(1.0))
+    assert str(info.value) == (
+        "o must have at least one axis (the n_out classes); got a scalar"
+    )

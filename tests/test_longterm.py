@@ -6,6 +6,7 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd import jacobian as autograd_jacobian
+from rnnlib.gradcheck import numerical_gradient
 
 from rnnlib import (
     Params,
@@ -18,7 +19,6 @@ from rnnlib import (
     linear_state_at,
     linear_states,
 )
-from rnnlib.gradcheck import numerical_gradient
 
 FD_TOL = 1e-6        # central differences, float64
 AUTOGRAD_TOL = 1e-10  # independent autodiff, float64
@@ -62,6 +62,7 @@ def tanh_run_column(W, h_t, ks):
 # ------------------------------------------------------------ hand-derived cases
 
 
+@pytest.mark.equation("10.36")
 def test_linear_states_match_hand_computed_case():
     # W not symmetric, so W h and W^T h differ: W^T = [[1, 0], [2, 3]]
     W = np.array([[1.0, 2.0], [0.0, 3.0]])
@@ -70,6 +71,7 @@ def test_linear_states_match_hand_computed_case():
     np.testing.assert_allclose(h[:, 0], [[1, 1], [1, 5], [1, 17]], rtol=EXACT)
 
 
+@pytest.mark.equation("10.38")
 def test_eigendecompose_matches_hand_computed_case():
     # [[2, 1], [1, 2]] has eigenvalues 1 (vector (1, -1)/√2) and 3 ((1, 1)/√2)
     Q, lam = eigendecompose(np.array([[2.0, 1.0], [1.0, 2.0]]))
@@ -96,6 +98,7 @@ def test_jacobian_products_match_hand_computed_case_with_one_unit():
 # --------------------------------------------------- identities between the forms
 
 
+@pytest.mark.equation("10.37")
 @pytest.mark.parametrize("H, t", [(1, 0), (1, 5), (3, 1), (4, 7), (6, 12)])
 def test_linear_state_at_equals_stepping(H, t):
     rng = np.random.default_rng(H + t)
@@ -105,6 +108,7 @@ def test_linear_state_at_equals_stepping(H, t):
     np.testing.assert_allclose(linear_states(W, h0, t)[t], want, rtol=1e-11)
 
 
+@pytest.mark.equation("10.38")
 @pytest.mark.parametrize("H", [1, 2, 5, 8])
 def test_eigendecompose_reconstructs_symmetric_W(H):
     rng = np.random.default_rng(H)
@@ -115,6 +119,7 @@ def test_eigendecompose_reconstructs_symmetric_W(H):
     np.testing.assert_allclose(lam, np.sort(np.linalg.eigvalsh(W)), atol=EXACT)
 
 
+@pytest.mark.equation("10.39")
 @pytest.mark.parametrize("H, t", [(1, 3), (2, 0), (4, 6), (7, 20)])
 def test_eigen_state_at_equals_matrix_power(H, t):
     rng = np.random.default_rng(10 * H + t)
@@ -145,6 +150,7 @@ def test_norm_of_symmetric_power_is_radius_to_the_t(radius):
 # ------------------------------------- Jacobians: finite differences and autograd
 
 
+@pytest.mark.equation("10.36")
 @pytest.mark.parametrize("H, T", [(1, 1), (2, 3), (4, 5)])
 def test_linear_states_jacobian_matches_autograd_and_fd(H, T):
     rng = np.random.default_rng(H * T)
@@ -162,6 +168,7 @@ def test_linear_states_jacobian_matches_autograd_and_fd(H, T):
     assert rel(fd_W, want_W) < FD_TOL
 
 
+@pytest.mark.equation("10.37")
 @pytest.mark.parametrize("H, t", [(1, 2), (3, 4), (5, 9)])
 def test_linear_state_at_jacobian_matches_autograd_and_fd(H, t):
     rng = np.random.default_rng(H + 100 * t)
@@ -174,6 +181,7 @@ def test_linear_state_at_jacobian_matches_autograd_and_fd(H, t):
     assert rel(fd_W, want_W) < FD_TOL
 
 
+@pytest.mark.equation("10.39")
 @pytest.mark.parametrize("H, t", [(1, 2), (3, 4), (5, 9)])
 def test_eigen_state_at_jacobian_matches_autograd_and_fd(H, t):
     rng = np.random.default_rng(H + 7 * t)

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from conftest import make_problem
 
-from rnnlib import dL_dLt, forward, sequence_loss, step_losses
-from rnnlib.gradcheck import numerical_gradient
+from rnnlib import dL_dLt, forward, numerical_gradient, sequence_loss, step_losses
 
 RTOL = 1e-12
 
 
+@pytest.mark.equation("10.14")
 def test_step_losses_match_hand_computed_case():
     # o = (0, log 3): softmax = (1/4, 3/4). Target 1 -> -log(3/4); target 0 -> log 4.
     o = np.array([[[0.0, np.log(3.0)]], [[0.0, np.log(3.0)]]])
@@ -19,6 +19,7 @@ def test_step_losses_match_hand_computed_case():
     )
 
 
+@pytest.mark.equation("10.12", "10.13")
 def test_sequence_loss_is_sum_of_step_losses():
     p, x, y, h0 = make_problem(T=5, B=2)
     o = forward(p, x, h0).o
@@ -33,6 +34,7 @@ def test_sequence_loss_is_sum_of_step_losses():
     np.testing.assert_allclose(L, by_hand, rtol=1e-12)
 
 
+@pytest.mark.equation("10.17")
 def test_dL_dLt_is_one_by_finite_differences():
     step = np.array([[0.3, 1.2], [0.7, 2.0]])
     num = numerical_gradient(lambda s: s.sum(), step)  # L = sum_t L(t)  (10.13)
@@ -84,3 +86,13 @@ def test_dL_dLt_is_one_by_finite_differences():
 def test_loss_rejects_bad_input(o, y, exc, match):
     with pytest.raises(exc, match=match):
         sequence_loss(o, y)
+
+
+def test_dL_dLt_is_one_even_for_infinite_step_losses():
+    np.testing.assert_array_equal(dL_dLt(np.array([[np.inf, 1.0]])), [[1.0, 1.0]])
+
+
+def test_dL_dLt_rejects_non_arrays_with_an_exact_message():
+    with pytest.raises(TypeError) as info:
+        dL_dLt("abc")
+    assert str(info.value) == "step_loss must be a numpy array; got str"

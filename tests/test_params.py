@@ -85,3 +85,9 @@ def test_params_is_frozen_and_zeros_like():
         p.W = p.W
     z = zeros_like(p)
     assert isinstance(z, Params) and all(not a.any() for a in z.arrays().values())
+
+
+def test_astype_converts_both_ways():
+    p = init_params(4, 3, 2, dtype=np.float64)
+    assert p.astype(np.float32).dtype == np.float32
+    assert p.astype(np.float32).astype(np.float64).dtype == np.float64

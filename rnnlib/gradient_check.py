@@ -8,7 +8,7 @@ both regimes.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -19,7 +19,7 @@ _TINY = 1e-30
 
 
 class GradientCheckError(AssertionError):
-    """Raised by :func:`gradcheck` when analytic and numeric gradients disagree."""
+    """Raised by :func:`rnnlib.gradcheck` when analytic and numeric gradients differ."""
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], x, eps: float = 1e-5,
@@ -59,8 +59,8 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x, eps: float = 1e-5,
 
 def relative_error(analytic, numeric) -> float:
     """``max|a - n| / max(max|a|, max|n|)``: one number per array, scale-free."""
-    a = np.asarray(analytic, np.float64)
-    n = np.asarray(numeric, np.float64)
+    # float64, so that float32 values near the top of their range do not overflow
+    a, n = (np.asarray(arr, np.float64) for arr in (analytic, numeric))
     scale = max(np.abs(a).max(initial=0.0), np.abs(n).max(initial=0.0), _TINY)
     return float(np.abs(a - n).max(initial=0.0) / scale)
 
@@ -73,8 +73,7 @@ def assert_agree(what: str, actual, desired, rtol: float = 1e-12) -> str:
     last digits depend on the BLAS kernel), so it reads the same on every machine:
     ``"a(t), SymPy vs rnnlib.forward: max relative error < 1e-12"``.
     """
-    actual = np.asarray(actual, np.float64)
-    desired = np.asarray(desired, np.float64)
+    actual, desired = np.asarray(actual), np.asarray(desired)
     if actual.shape != desired.shape:
         raise ValueError(f"{what}: shapes differ, {actual.shape} vs {desired.shape}")
     err = relative_error(actual, desired)
@@ -91,13 +90,13 @@ def gradcheck(f: Callable, inputs, analytic, eps: float = 1e-5, tol: float = 1e-
     ----------
     f : callable
         ``f(inputs)`` returns the loss as a float; ``inputs`` is passed with the
-        same type it was given (a :class:`Params` or a dict of arrays).
+        same type it was given (a :class:`rnnlib.Params` or a dict of arrays).
     inputs : Params or mapping of name -> ndarray
     analytic : Params or mapping of name -> ndarray
         The gradients to check, same names and shapes as ``inputs``.
     eps : float, default 1e-5
     tol : float, default 1e-6
-        Largest accepted :func:`relative_error` per array.
+        Largest accepted :func:`rnnlib.relative_error` per array.
     max_entries : int, optional
         Check at most this many randomly chosen entries of each array (seeded).
 
