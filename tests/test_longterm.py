@@ -6,7 +6,6 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 from autograd import jacobian as autograd_jacobian
-from rnnlib.gradcheck import numerical_gradient
 
 from rnnlib import (
     Params,
@@ -18,6 +17,7 @@ from rnnlib import (
     jacobian_products,
     linear_state_at,
     linear_states,
+    numerical_gradient,
 )
 
 FD_TOL = 1e-6        # central differences, float64
