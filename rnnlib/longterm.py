@@ -16,10 +16,11 @@ vector whenever ``Q`` is not symmetric; this module implements the form that fol
 from (10.37)–(10.38), and chapter "Long-term dependencies" shows both with SymPy.
 
 For the tanh RNN (10.8)–(10.9) the Jacobian of one step is
-``∂h^(k)/∂h^(k-1) = diag(1 - h^(k)²) W``, and over a distance ``τ - t`` the chain
-rule multiplies them (:func:`jacobian_products`). Since every tanh slope is at most
-1, its spectral norm is bounded by ``Π_k ‖diag(1 - h^(k)²)‖ ‖W‖ ≤ ‖W‖^(τ-t)``
-(:func:`jacobian_norm_bound`), Bengio et al. (1994), Pascanu et al. (2013).
+``∂h^(k)/∂h^(k-1) = diag(1 - h^(k)²) W``, and over a distance ``τ - t`` the
+chain rule multiplies them (:func:`rnnlib.jacobian_products`). Since every tanh
+slope is at most 1, its spectral norm is bounded by
+``Π_k ‖diag(1 - h^(k)²)‖ ‖W‖ ≤ ‖W‖^(τ-t)`` (:func:`rnnlib.jacobian_norm_bound`);
+Bengio et al. (1994), Pascanu et al. (2013).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def linear_states(W, h0, T) -> np.ndarray:
     W : ndarray, shape (H, H)
     h0 : ndarray, shape (B, H)
         ``h^(0)`` for each of ``B`` sequences (rows).
-    T : int, >= 0
+    T : int
         Number of steps.
 
     Returns
@@ -123,7 +124,7 @@ def linear_state_at(W, h0, t) -> np.ndarray:
     ----------
     W : ndarray, shape (H, H)
     h0 : ndarray, shape (B, H)
-    t : int, >= 0
+    t : int
 
     Returns
     -------
@@ -188,7 +189,7 @@ def eigen_state_at(W, h0, t) -> np.ndarray:
     W : ndarray, shape (H, H)
         Symmetric (see :func:`eigendecompose`).
     h0 : ndarray, shape (B, H)
-    t : int, >= 0
+    t : int
 
     Returns
     -------
@@ -275,7 +276,7 @@ def jacobian_norm_bound(p: Params, h, tau=None) -> np.ndarray:
     Notes
     -----
     Sub-multiplicativity of the spectral norm ``‖·‖`` applied to the product of
-    :func:`jacobian_products`; ``‖diag(v)‖ = max_i |v_i|`` and the tanh slopes
+    :func:`rnnlib.jacobian_products`; ``‖diag(v)‖ = max_i |v_i|`` and the tanh slopes
     ``1 - h²`` lie in ``(0, 1]``, so the bound is at most ``‖W‖^(τ-t)``: if the
     largest singular value of ``W`` is below 1, the gradient must vanish
     geometrically (Pascanu et al. 2013, §3).

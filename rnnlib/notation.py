@@ -1,7 +1,7 @@
 """The book's notation in SymPy: time-indexed symbols, gradients, a LaTeX printer.
 
 Printed = derived: every numbered equation the chapters display is a SymPy
-expression (held once in :mod:`rnnlib.equations`), printed by :func:`book_latex`
+expression (held once in ``rnnlib.equations``), printed by :func:`book_latex`
 and proved equal to the chapter's derivation by :func:`evaluate`, which turns the
 general form into explicit matrices for concrete sizes and time steps. A wrong
 transpose, time index or sign in a displayed equation is then a wrong expression,
@@ -392,13 +392,14 @@ def evaluate(expr, values, times=None):
 
     Parameters
     ----------
-    expr : sympy expression built from this module's classes and ``MatrixSymbol``
+    expr : sympy.Expr
+        Built from this module's classes and ``MatrixSymbol``.
     values : dict or callable
         Maps each leaf that is not computed here — ``MatrixSymbol`` (``W``), ``Seq``
         at a concrete time (``Seq("h", 2, H)``), ``Grad``, ``Jacobian``, ``Partial``,
         scalar ``Symbol`` — to its explicit value. A callable is asked for any leaf
         not in the dict and may raise ``KeyError``.
-    times : iterable of int, optional
+    times : range, optional
         The values of the summation variable of every ``TimeSum`` (e.g.
         ``range(1, tau + 1)``).
 

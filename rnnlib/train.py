@@ -136,7 +136,7 @@ def train_step(state: TrainState, batch: tuple[np.ndarray, np.ndarray],
     state : TrainState
         Parameters, optimizer state, and ``h`` (B, H), the state carried in from the
         previous chunk (zeros at the start of a stream).
-    batch : (x, y)
+    batch : tuple
         Input and target ids, each an int array of shape (T, B).
     config : TrainConfig
         Supplies ``optimizer``, ``lr`` and ``clip``.
