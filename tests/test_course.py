@@ -80,6 +80,28 @@ def test_student_version_has_no_solutions_and_still_executes(tmp_path):
         results = list(pool.map(execute, made))
     for path, res in zip(made, results, strict=True):
         assert res.returncode == 0, f"{path.name} failed:\n{res.stderr[-2000:]}"
+        # without the solution, the check cell says so instead of a traceback
+        printed = stream_text(nbformat.read(path, as_version=4))
+        assert "not implemented yet" in printed, f"{path.name}: no stub message"
+        assert "all checks passed" not in printed, f"{path.name}: a stub passed"
+
+
+def stream_text(nb):
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_has_a_write_the_function_exercise_whose_check_passes(path):
+    nb = nbformat.read(path, as_version=4)
+    stubs = [c for c in nb.cells if c.cell_type == "code" and "solution" not in tags(c)
+             and "raise NotImplementedError" in c.source]
+    checks = [c for c in nb.cells if c.cell_type == "code" and "solution" not in tags(c)
+              and "check(" in c.source]
+    assert stubs, f"{path.name}: no stub for the learner to fill in"
+    assert checks, f"{path.name}: no check cell"
+    printed = "".join(o.get("text", "") for c in checks for o in c.get("outputs", []))
+    assert "all checks passed" in printed and "FAIL" not in printed, printed
 
 
 def test_student_version_rejects_empty_folder(tmp_path):
