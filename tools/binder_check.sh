@@ -21,6 +21,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 
 rm -rf "$work"
 mkdir -p "$work"
+# Absolute: the script cds into $work/repo, and a relative $work/venv/bin on PATH
+# would then miss, so `python` would silently be the caller's (the project .venv,
+# which postBuild's `pip install -e .` then re-pointed at this copy).
+work=$(cd "$work" && pwd)
 "$python" "$here/tools/repo_copy.py" "$work/repo" >/dev/null
 "$python" -m venv "$work/venv"
 export PATH="$work/venv/bin:$PATH" PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_COMPILE=1
@@ -29,6 +33,9 @@ cd "$work/repo"
 echo "binder: pip install -r binder/requirements.txt, then binder/postBuild"
 python -m pip install --quiet -r binder/requirements.txt
 bash binder/postBuild >/dev/null
+# Fail loudly if anything above ran outside the Binder environment.
+python -c 'import sys; assert sys.prefix == sys.argv[1], (sys.prefix, sys.argv[1])' \
+  "$work/venv"
 
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SandyBridge} OPENBLAS_NUM_THREADS=1
 python - <<'PY'
