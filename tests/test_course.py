@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -49,7 +48,11 @@ def test_exercises_mix_derivation_and_coding():
     assert sum(t.endswith("(coding)") for t in titles) >= len(CHAPTERS)
 
 
-def test_student_version_has_no_solutions_and_still_executes(tmp_path):
+def test_student_version_has_no_solutions(tmp_path):
+    """The student version drops the solutions and outputs, keeps the exercises.
+    That it still executes top to bottom, and that each check cell then says "not
+    implemented yet", is tested where it runs, on fake Colab (tests/test_launch.py),
+    so the suite executes the chapters once for both claims."""
     out = tmp_path / "student"
     r = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "student_version.py"), str(out)],
@@ -67,28 +70,6 @@ def test_student_version_has_no_solutions_and_still_executes(tmp_path):
         )
         assert any(c.source.startswith("````{exercise}") for c in nb.cells)
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
-
-    def execute(path):
-        return subprocess.run(
-            [sys.executable, "-m", "jupyter", "execute", "--inplace", str(path)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-        )
-
-    with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(execute, made))
-    for path, res in zip(made, results, strict=True):
-        assert res.returncode == 0, f"{path.name} failed:\n{res.stderr[-2000:]}"
-        # without the solution, the check cell says so instead of a traceback
-        printed = stream_text(nbformat.read(path, as_version=4))
-        assert "not implemented yet" in printed, f"{path.name}: no stub message"
-        assert "all checks passed" not in printed, f"{path.name}: a stub passed"
-
-
-def stream_text(nb):
-    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
-                   for o in c.get("outputs", []) if o.get("output_type") == "stream")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
