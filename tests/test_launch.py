@@ -188,6 +188,9 @@ def execute(path, colab, timeout=900):
     env = {k: v for k, v in os.environ.items()
            if k not in ("JUPYTER_PATH", "PYTHONPATH", "VIRTUAL_ENV")}
     env["JUPYTER_PATH"] = str(colab["jupyter_path"])
+    # two notebooks run side by side next to nbval pass 2: one BLAS thread each, so
+    # they do not oversubscribe the cores (the outputs are not compared here)
+    env["OPENBLAS_NUM_THREADS"] = "1"
     return subprocess.run(
         [sys.executable, "-m", "jupyter", "execute", "--inplace",
          "--kernel_name=colab", f"--timeout={timeout}", str(path)],
