@@ -224,9 +224,13 @@ def zeros_like(p: LSTMParams) -> LSTMParams:
 
 
 def sigmoid(a) -> np.ndarray:
-    """σ(a) = 1 / (1 + exp(−a)), elementwise, computed as ½(1 + tanh(a/2)), which
-    never overflows."""
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
+    """σ(a) = 1 / (1 + exp(−a)), elementwise.
+
+    For a ≪ 0, exp(−a) overflows to inf and σ(a) is 0, as it should be; the
+    overflow warning is silenced.
+    """
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-a))
 
 
 def _affine(Ugate, Wgate, bgate, x_t, h_prev):
@@ -643,25 +647,32 @@ def bptt(p: LSTMParams, x, y, h0=None, s0=None) -> tuple[float, LSTMParams]:
 def _forward(p, x, h0, s0, Ucat, Wcat, bcat, ws) -> None:
     H = p.n_hidden
     A, s, h, tanh_s = ws.A, ws.s, ws.h, ws.tanh_s
-    times_U(Ucat, x, out=A)
-    A += bcat                                  # b + U x(t) of all gates, all t
-    WcatT = np.ascontiguousarray(Wcat.T)       # (H, 4H)
+    # The sigmoid gates' rows enter negated, so that exp of the product is
+    # exp(-a) and σ(a) = 1 / (1 + exp(-a)) takes three in-place calls; negation is
+    # exact. (On this project's machines np.exp is ~1.7x faster than np.tanh.)
+    sign = np.ones((4 * H, 1), p.dtype)
+    sign[:3 * H] = -1
+    times_U(Ucat * sign, x, out=A)
+    A += bcat * sign[:, 0]                     # b + U x(t) of all gates, all t
+    WcatT = np.ascontiguousarray((Wcat * sign).T)   # (H, 4H)
     s[0], h[0] = s0, h0
-    for t in range(x.shape[0]):
-        At = A[t]
-        np.matmul(h[t], WcatT, out=ws.step)
-        At += ws.step                          # a = b + U x + W h(t-1), 4 gates
-        sig = At[:, :3 * H]
-        sig *= 0.5                             # σ(a) = ½ (1 + tanh(a/2))
-        np.tanh(At, out=At)                    # gates f g q: tanh(a/2); z = tanh(a)
-        sig += 1.0
-        sig *= 0.5                             # (10.40), (10.42), (10.44)
-        f, g, q, z = At[:, :H], At[:, H:2 * H], At[:, 2 * H:3 * H], At[:, 3 * H:]
-        np.multiply(f, s[t], out=s[t + 1])
-        np.multiply(g, z, out=ws.ds)
-        s[t + 1] += ws.ds                      # (10.41) s = f s(t-1) + g z
-        np.tanh(s[t + 1], out=tanh_s[t])
-        np.multiply(tanh_s[t], q, out=h[t + 1])  # (10.43) h = tanh(s) q
+    with np.errstate(over="ignore"):           # exp(-a) = inf for a << 0: σ = 0
+        for t in range(x.shape[0]):
+            At = A[t]
+            np.matmul(h[t], WcatT, out=ws.step)
+            At += ws.step                      # -a (gates), a (cell input)
+            sig = At[:, :3 * H]
+            np.exp(sig, out=sig)
+            sig += 1
+            np.reciprocal(sig, out=sig)        # (10.40), (10.42), (10.44) σ(a)
+            np.tanh(At[:, 3 * H:], out=At[:, 3 * H:])   # z = tanh(a)
+            f, g, q, z = (At[:, :H], At[:, H:2 * H], At[:, 2 * H:3 * H],
+                          At[:, 3 * H:])
+            np.multiply(f, s[t], out=s[t + 1])
+            np.multiply(g, z, out=ws.ds)
+            s[t + 1] += ws.ds                  # (10.41) s = f s(t-1) + g z
+            np.tanh(s[t + 1], out=tanh_s[t])
+            np.multiply(tanh_s[t], q, out=h[t + 1])  # (10.43) h = tanh(s) q
     rows_matmul(h[1:], p.V.T, out=ws.o)
     ws.o += p.c                                # (10.10)
     ws.o -= ws.o.max(axis=-1, keepdims=True)
