@@ -157,6 +157,7 @@ H1 = np.array([[0.4, -0.9]])
 S1 = np.array([[1.5, -0.2]])
 
 
+@pytest.mark.equation("10.40", "10.42", "10.44")
 @pytest.mark.parametrize("func, gate", [("lstm_forget_gate", "f"),
                                         ("lstm_input_gate", "g"),
                                         ("lstm_output_gate", "q")])
@@ -178,6 +179,7 @@ def test_gate_takes_ids_as_one_hot_columns():
         np.testing.assert_allclose(func(p, ids, hp), func(p, dense, hp), rtol=1e-15)
 
 
+@pytest.mark.equation("10.41")
 @pytest.mark.parametrize("variant", ["standard", "book"])
 def test_state_matches_scalar_formula(variant):
     p = _small_params()
@@ -191,12 +193,14 @@ def test_state_matches_scalar_formula(variant):
     np.testing.assert_allclose(z[0], [squash(v) for v in a], rtol=1e-14)
 
 
+@pytest.mark.equation("10.43")
 def test_output_matches_scalar_formula():
     s, q = np.array([[1.5, -0.2]]), np.array([[0.25, 0.8]])
     want = [math.tanh(1.5) * 0.25, math.tanh(-0.2) * 0.8]
     np.testing.assert_allclose(rnnlib.lstm_output(s, q)[0], want, rtol=1e-15)
 
 
+@pytest.mark.equation("10.41")
 def test_forget_gate_one_and_input_gate_zero_keep_the_state():
     # the constant error carousel: f = 1, g = 0 carries s unchanged
     p = _small_params()
@@ -215,6 +219,7 @@ def test_book_and_standard_variants_differ_only_in_the_cell_input():
 # ---------------------------------------------------------------- forward vs oracles
 
 
+@pytest.mark.equation("10.40", "10.41", "10.42", "10.43", "10.44")
 @pytest.mark.parametrize("variant", ["standard", "book"])
 @pytest.mark.parametrize("dense", [False, True])
 def test_forward_matches_autograd_implementation(variant, dense):
@@ -253,6 +258,7 @@ def _torch_lstm(p, x, h0, s0):
     return torch, net, lin, out, hT, sT, h0t, s0t
 
 
+@pytest.mark.equation("10.40", "10.41", "10.42", "10.43", "10.44")
 @pytest.mark.parametrize("dense", [False, True])
 def test_forward_and_grads_match_torch_nn_lstm(dense):
     p, x, y, h0, s0 = make_problem(T=6, B=3, n_in=5, H=4, n_out=3, seed=5,
@@ -316,6 +322,7 @@ def _fd_loss(x, y, variant):
     return f
 
 
+@pytest.mark.equation("10.40", "10.41", "10.42", "10.43", "10.44")
 @pytest.mark.parametrize("variant", ["standard", "book"])
 @pytest.mark.parametrize("T, B, n_in, H, n_out, dense", CONFIGS)
 def test_backward_matches_finite_differences(T, B, n_in, H, n_out, dense, variant):
@@ -329,6 +336,7 @@ def test_backward_matches_finite_differences(T, B, n_in, H, n_out, dense, varian
     assert set(errors) == set(NAMES) | {"h0", "s0"}
 
 
+@pytest.mark.equation("10.40", "10.41", "10.42", "10.43", "10.44")
 @pytest.mark.parametrize("T, B, n_in, H, n_out, dense", CONFIGS)
 def test_fast_path_matches_finite_differences(T, B, n_in, H, n_out, dense):
     p, x, y, h0, s0 = make_problem(T, B, n_in, H, n_out, seed=T * 5 + B, dense=dense)
@@ -338,6 +346,7 @@ def test_fast_path_matches_finite_differences(T, B, n_in, H, n_out, dense):
     gradcheck(_fd_loss(x, y, "standard"), inputs, analytic, eps=1e-5, tol=FD_TOL)
 
 
+@pytest.mark.equation("10.40", "10.41", "10.42", "10.43", "10.44")
 @pytest.mark.parametrize("variant", ["standard", "book"])
 @pytest.mark.parametrize("dense", [False, True])
 @pytest.mark.parametrize("seed", [0, 1])
@@ -359,6 +368,7 @@ def test_backward_matches_autograd(variant, dense, seed):
             assert_arrays_close(g, w, AUTOGRAD_TOL, name)
 
 
+@pytest.mark.equation("10.40", "10.41", "10.42", "10.43", "10.44")
 def test_step_backward_of_one_step_matches_autograd():
     """lstm_step_backward alone, for ∇h and ∇s arriving from outside: the
     gradient of ⟨dh, h^(t)⟩ + ⟨ds, s^(t)⟩ by autograd."""
@@ -392,6 +402,7 @@ def test_step_backward_of_one_step_matches_autograd():
     np.testing.assert_array_equal(step.grads.V, 0)
 
 
+@pytest.mark.equation("10.41")
 def test_cell_path_jacobian_is_diag_f():
     """∂s^(t)/∂s^(t-1) = diag(f^(t)) with h^(t-1) held fixed: the constant error
     carousel. ∇s^(t-1) from a ∇s^(t) alone (dh = 0) is f ⊙ ∇s^(t)."""
