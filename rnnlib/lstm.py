@@ -36,7 +36,7 @@ parameters ``b^o, U^o, W^o`` and the gate itself ``q``: here they are ``bq, Uq,
 Wq`` (the printed forms keep the book's superscript o).
 
 Each forward equation is one function (``lstm_forget_gate`` … ``lstm_output``), and
-one step of back-propagation is :func:`lstm_step_backward`; :func:`forward` and
+one step of back-propagation is :func:`rnnlib.lstm_step_backward`; :func:`forward` and
 :func:`backward` compose them. :func:`loss_and_grads` / :func:`bptt` compute the
 same thing fast, for training: the four gate matrices stacked into one product per
 step, the input products for all ``t`` at once, and a reused workspace.
@@ -187,7 +187,7 @@ def init_params(n_in: int, n_hidden: int, n_out: int, seed=0, dtype=np.float64,
 
     Returns
     -------
-    LSTMParams
+    rnnlib.lstm.LSTMParams
         Every ``U*``, ``W*`` and ``V`` Gaussian (drawn in field order), ``bf = 1``
         (``FORGET_BIAS``: f ≈ σ(1) ≈ 0.73 at the start, so the state is carried
         rather than forgotten; Gers et al., 2000, Jozefowicz et al., 2015), the
@@ -243,7 +243,7 @@ def lstm_forget_gate(p: LSTMParams, x_t, h_prev) -> np.ndarray:
 
     Parameters
     ----------
-    p : LSTMParams
+    p : rnnlib.lstm.LSTMParams
     x_t : ndarray, shape (B,) of int ids, or (B, n_in) float
     h_prev : ndarray, shape (B, H)
         ``h^(t-1)``.
@@ -304,14 +304,15 @@ def lstm_state(p: LSTMParams, x_t, h_prev, s_prev, f, g, *,
 
     Parameters
     ----------
-    p : LSTMParams
+    p : rnnlib.lstm.LSTMParams
     x_t : ndarray, shape (B,) of int ids, or (B, n_in) float
     h_prev, s_prev : ndarray, shape (B, H)
         ``h^(t-1)`` and ``s^(t-1)``.
     f, g : ndarray, shape (B, H)
         The forget gate (10.40) and the input gate (10.42) at ``t``.
-    variant : {"standard", "book"}
-        ``"book"`` squashes the cell input with σ, as (10.41) is printed.
+    variant : str
+        ``"standard"`` (default): tanh cell input; ``"book"`` squashes it with σ,
+        as (10.41) is printed.
 
     Returns
     -------
@@ -368,17 +369,17 @@ def forward(p: LSTMParams, x, h0=None, s0=None, *, variant="standard") -> LSTMFo
 
     Parameters
     ----------
-    p : LSTMParams
+    p : rnnlib.lstm.LSTMParams
     x : ndarray, shape (T, B) of int ids in [0, n_in), or (T, B, n_in) float
     h0, s0 : ndarray, shape (B, H), optional
         Initial output and state; zeros if omitted.
-    variant : {"standard", "book"}
+    variant : str
         ``"standard"``: tanh cell input (PyTorch's ``nn.LSTM``); ``"book"``: σ cell
         input, (10.41) as printed.
 
     Returns
     -------
-    LSTMForward
+    rnnlib.lstm.LSTMForward
         ``f, g, q, z (T, B, H)``, ``s, h (T+1, B, H)`` (``[0]`` the initial
         values), ``o, log_yhat, yhat (T, B, n_out)``, ``x`` and ``variant``.
     """
@@ -409,7 +410,7 @@ def forward(p: LSTMParams, x, h0=None, s0=None, *, variant="standard") -> LSTMFo
 
 
 class LSTMStepGrads(NamedTuple):
-    """Result of :func:`lstm_step_backward` for one time step ``t``."""
+    """Result of :func:`rnnlib.lstm_step_backward` for one time step ``t``."""
 
     dh_prev: np.ndarray   # (B, H) ∇_{h^(t-1)} L through step t's gates
     ds_prev: np.ndarray   # (B, H) ∇_{s^(t-1)} L through f^(t) ⊙ s^(t-1)
@@ -424,24 +425,26 @@ def lstm_step_backward(p: LSTMParams, x_t, h_prev, s_prev, f, g, q, z, s, dh, ds
 
     Parameters
     ----------
-    p : LSTMParams
+    p : rnnlib.lstm.LSTMParams
     x_t : ndarray, shape (B,) of int ids, or (B, n_in) float
     h_prev, s_prev : ndarray, shape (B, H)
         ``h^(t-1)``, ``s^(t-1)``.
     f, g, q, z, s : ndarray, shape (B, H)
-        The gates, the cell input and the state at ``t`` (from :func:`forward`).
+        The gates, the cell input and the state at ``t`` (from
+        :func:`rnnlib.lstm.forward`).
     dh : ndarray, shape (B, H)
         ∇_{h^(t)} L, all of it: ``V^T ∇_{o^(t)} L`` plus what step t+1 sends back.
     ds : ndarray, shape (B, H)
         ∇_{s^(t)} L through ``s^(t+1)`` only, ``f^(t+1) ⊙ ∇_{s^(t+1)} L``
         (zeros at the last step).
-    variant : {"standard", "book"}
-        The cell input's squashing, as in :func:`forward`.
+    variant : str
+        The cell input's squashing, as in :func:`rnnlib.lstm.forward`.
 
     Returns
     -------
-    LSTMStepGrads
-        ``dh_prev``, ``ds_prev (B, H)`` and ``grads`` (an :class:`LSTMParams`).
+    rnnlib.lstm.LSTMStepGrads
+        ``dh_prev``, ``ds_prev (B, H)`` and ``grads`` (an
+        :class:`rnnlib.lstm.LSTMParams`).
 
     Notes
     -----
@@ -490,19 +493,19 @@ class LSTMBackward(NamedTuple):
 
 def backward(p: LSTMParams, fwd: LSTMForward, y) -> LSTMBackward:
     """∇L for every parameter and for ``h^(0)``, ``s^(0)``, by composing
-    :func:`lstm_step_backward` from t = τ down to 1.
+    :func:`rnnlib.lstm_step_backward` from t = τ down to 1.
 
     Parameters
     ----------
-    p : LSTMParams
-    fwd : LSTMForward
+    p : rnnlib.lstm.LSTMParams
+    fwd : rnnlib.lstm.LSTMForward
         From :func:`forward` (its ``variant`` is used).
     y : ndarray of int, shape (T, B)
 
     Returns
     -------
-    LSTMBackward
-        ``grads`` (:class:`LSTMParams`), ``dh0``, ``ds0 (B, H)``.
+    rnnlib.lstm.LSTMBackward
+        ``grads`` (:class:`rnnlib.lstm.LSTMParams`), ``dh0``, ``ds0 (B, H)``.
 
     Notes
     -----
@@ -599,7 +602,7 @@ def loss_and_grads(p: LSTMParams, x, y, h0=None, s0=None) -> LSTMResult:
 
     Parameters
     ----------
-    p : LSTMParams
+    p : rnnlib.lstm.LSTMParams
     x : ndarray, shape (T, B) of int ids in [0, n_in), or (T, B, n_in) float
     y : ndarray of int, shape (T, B)
         Targets in ``[0, n_out)``.
@@ -608,10 +611,10 @@ def loss_and_grads(p: LSTMParams, x, y, h0=None, s0=None) -> LSTMResult:
 
     Returns
     -------
-    LSTMResult
-        ``loss`` (float), ``grads`` (:class:`LSTMParams`), ``dh0``, ``h_last``,
-        ``ds0``, ``s_last`` (each ``(B, H)``); truncated BPTT passes ``h_last``,
-        ``s_last`` as the next chunk's ``h0``, ``s0``.
+    rnnlib.lstm.LSTMResult
+        ``loss`` (float), ``grads`` (:class:`rnnlib.lstm.LSTMParams`), ``dh0``,
+        ``h_last``, ``ds0``, ``s_last`` (each ``(B, H)``); truncated BPTT passes
+        ``h_last``, ``s_last`` as the next chunk's ``h0``, ``s0``.
 
     Notes
     -----
@@ -638,7 +641,8 @@ def bptt(p: LSTMParams, x, y, h0=None, s0=None) -> tuple[float, LSTMParams]:
     """Loss of a batch through the LSTM (10.40)–(10.44) and its gradient by BPTT.
 
     The first two fields of :func:`loss_and_grads` (same arguments): ``loss``
-    (float, Σ over the batch of Σ_t L^(t)) and ``grads`` (:class:`LSTMParams`).
+    (float, Σ over the batch of Σ_t L^(t)) and ``grads``
+    (:class:`rnnlib.lstm.LSTMParams`).
     """
     r = loss_and_grads(p, x, y, h0, s0)
     return r.loss, r.grads
