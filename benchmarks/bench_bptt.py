@@ -1,6 +1,9 @@
 """Time rnnlib.bptt against a per-step reference loop and PyTorch CPU.
 
-Run:  python benchmarks/bench_bptt.py [--quick]
+Run:  python benchmarks/bench_bptt.py [--quick] [--cell {rnn,lstm}]
+
+``--cell lstm`` times ``rnnlib.lstm.bptt`` against PyTorch's ``nn.LSTM`` (same
+Linear output layer and summed cross-entropy, autograd), without a reference loop.
 
 Every contender computes the same thing: the summed cross-entropy loss of a batch
 of token-id sequences and its gradient with respect to U, W, V, b, c. Reported
@@ -19,7 +22,7 @@ import time
 
 import numpy as np
 
-from rnnlib import bptt, init_params
+from rnnlib import bptt, init_params, lstm
 
 SIZES = [  # (T, B, vocabulary, H)
     (25, 1, 65, 100),
@@ -61,13 +64,16 @@ def reference_bptt(p, x, y):
     return loss, dU, dW, dV, db[:, 0], dc[:, 0]
 
 
-def make_torch(p, dtype):
+def make_torch(p, dtype, cell="rnn"):
     import torch
 
     torch.manual_seed(0)
     tdtype = torch.float32 if dtype == np.float32 else torch.float64
     H, n_in = p.U.shape
-    rnn = torch.nn.RNN(n_in, H, nonlinearity="tanh", dtype=tdtype)
+    if cell == "lstm":
+        rnn = torch.nn.LSTM(n_in, H, dtype=tdtype)
+    else:
+        rnn = torch.nn.RNN(n_in, H, nonlinearity="tanh", dtype=tdtype)
     lin = torch.nn.Linear(H, p.V.shape[0], dtype=tdtype)
     emb = torch.eye(n_in, dtype=tdtype)
 
@@ -106,7 +112,11 @@ def main():
         action="store_true",
         help="skip the slow per-step reference loop",
     )
+    ap.add_argument("--cell", choices=("rnn", "lstm"), default="rnn",
+                    help="the vanilla RNN (default) or the LSTM")
     args = ap.parse_args()
+    cell_init, cell_bptt = (lstm.init_params, lstm.bptt) if args.cell == "lstm" \
+        else (init_params, bptt)
     try:
         import torch
 
@@ -127,6 +137,7 @@ def main():
         f"{'T':>4} {'B':>3} {'V':>4} {'H':>4} {'dtype':>7} | {'rnnlib ms':>10} "
         f"{'ref ms':>10} {'torch ms':>9} | {'ref/rnnlib':>10} {'torch/rnnlib':>12}"
     )
+    print(f"cell: {args.cell}")
     print(header)
     print("-" * len(header))
     rng = np.random.default_rng(0)
@@ -134,15 +145,15 @@ def main():
         x = rng.integers(0, n_vocab, (T, B))
         y = rng.integers(0, n_vocab, (T, B))
         for dtype in (np.float32, np.float64):
-            p = init_params(n_vocab, H, n_vocab, seed=0, dtype=dtype)
+            p = cell_init(n_vocab, H, n_vocab, seed=0, dtype=dtype)
             reps = 3 if args.quick else 10
-            t_lib = median_time(functools.partial(bptt, p, x, y), reps)
+            t_lib = median_time(functools.partial(cell_bptt, p, x, y), reps)
             t_ref = t_torch = float("nan")
-            if not args.no_reference:
+            if not args.no_reference and args.cell == "rnn":
                 ref = functools.partial(reference_bptt, p, x, y)
                 t_ref = median_time(ref, 1 if B > 8 else 3)
             if torch is not None:
-                step = make_torch(p, dtype)
+                step = make_torch(p, dtype, args.cell)
                 t_torch = median_time(functools.partial(step, x, y), reps)
             print(
                 f"{T:>4} {B:>3} {n_vocab:>4} {H:>4} {np.dtype(dtype).name:>7} | "

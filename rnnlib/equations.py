@@ -79,6 +79,13 @@ EQUATIONS: dict[str, Equation] = dict([
     _eq("10.37", "linear_state_at", "its solution as a matrix power"),
     _eq("10.38", "eigendecompose", "eigendecomposition W = Q Λ Q^T"),
     _eq("10.39", "eigen_state_at", "the power through the eigendecomposition"),
+    # LSTM (§10.10.1), chapter "The LSTM"; 10.41 with the standard tanh cell input
+    _eq("10.40", "lstm_forget_gate", "LSTM forget gate"),
+    _eq("10.41", "lstm_state", "LSTM state update (tanh cell input; the book "
+                               "prints σ)"),
+    _eq("10.42", "lstm_input_gate", "LSTM external input gate"),
+    _eq("10.43", "lstm_output", "LSTM output"),
+    _eq("10.44", "lstm_output_gate", "LSTM output gate"),
 ])
 
 

@@ -189,3 +189,49 @@ def glue_equation(number: str) -> None:
     from myst_nb import glue
 
     glue("eq-" + number.replace(".", "-"), display(number), display=True)
+
+
+# ---------------------------------------------------------------- LSTM (§10.10.1)
+# (10.40)-(10.44) in the book's index form, entry i of each vector, sums over j.
+# The book names the output gate q but its parameters b^o, U^o, W^o; rnnlib's
+# fields are bq, Uq, Wq. 10.41 is held with the tanh cell input of the standard
+# LSTM (Hochreiter & Schmidhuber, 1997; Gers et al., 2000; PyTorch's nn.LSTM); the
+# book prints σ there, held as LSTM_BOOK_10_41 and compared in chapter "The LSTM".
+from .notation import Component, ScalarIndexSum, Sigmoid  # noqa: E402
+
+j = sp.Symbol("j", integer=True)
+LSTM_PARAMS = {
+    gate: (sp.MatrixSymbol(f"U{sup}", H, n_in), sp.MatrixSymbol(f"W{sup}", H, H),
+           sp.MatrixSymbol(f"b{sup}", H, 1))
+    for gate, sup in (("f", "^f"), ("g", "^g"), ("q", "^o"), ("", ""))
+}
+
+
+def lstm_affine(gate, s):
+    """b_i + Σ_j U_{i,j} x_j^(s) + Σ_j W_{i,j} h_j^(s-1) for gate "f", "g", "q" or ""
+    (the cell input), entry i."""
+    Ug, Wg, bg = LSTM_PARAMS[gate]
+    return sp.Add(Component(bg, i),
+                  ScalarIndexSum(Component(Ug, i, j) * Entry(x(s), j), j, n_in),
+                  ScalarIndexSum(Component(Wg, i, j) * Entry(h(s - 1), j), j, H),
+                  evaluate=False)
+
+
+def _lstm(name, s):
+    return Entry(Seq(name, s, H), i)
+
+
+LSTM_BOOK_10_41 = _eq(_lstm("s", t), sp.Add(
+    _lstm("f", t) * _lstm("s", t - 1),
+    _lstm("g", t) * Sigmoid(lstm_affine("", t)), evaluate=False))
+
+FORMS.update({
+    "10.40": _eq(_lstm("f", t), Sigmoid(lstm_affine("f", t))),
+    "10.41": _eq(_lstm("s", t), sp.Add(
+        _lstm("f", t) * _lstm("s", t - 1),
+        _lstm("g", t) * sp.tanh(lstm_affine("", t)), evaluate=False)),
+    "10.42": _eq(_lstm("g", t), Sigmoid(lstm_affine("g", t))),
+    "10.43": _eq(_lstm("h", t), sp.Mul(sp.tanh(_lstm("s", t)), _lstm("q", t),
+                                       evaluate=False)),
+    "10.44": _eq(_lstm("q", t), Sigmoid(lstm_affine("q", t))),
+})

@@ -40,6 +40,7 @@ __all__ = [
     "Jacobian", "Diag", "TimeSum", "IndexSum", "Entry", "Partial",
     "SeqSet", "one_minus_square", "book_latex", "evaluate", "BookLatexPrinter",
     "TimeProduct", "Norm",
+    "Component", "ScalarIndexSum", "Sigmoid",
 ]
 
 # Names printed differently from their identifier.
@@ -378,6 +379,22 @@ class BookLatexPrinter(LatexPrinter):
     def _print_LessThan(self, e):
         return rf"{self._print(e.lhs)} \le {self._print(e.rhs)}"
 
+    # --- §10.10, the LSTM in the book's index form (chapter "The LSTM")
+
+    def _print_Component(self, e):
+        M, *idx = e.args
+        return f"{self._print(M)}_{{{','.join(self._print(k) for k in idx)}}}"
+
+    def _print_ScalarIndexSum(self, e):
+        summand, j, _ = e.args
+        return rf"\sum_{{{self._print(j)}}} {self._print(summand)}"
+
+    def _print_Sigmoid(self, e, exp=None):
+        return rf"\sigma\big({self._print(e.args[0])}\big)"
+
+    def _print_tanh(self, e, exp=None):  # a scalar tanh, as the book sets it
+        return rf"\tanh\big({self._print(e.args[0])}\big)"
+
 
 def book_latex(expr) -> str:
     """LaTeX of ``expr`` in the book's notation (no surrounding ``$``)."""
@@ -493,3 +510,50 @@ def evaluate(expr, values, times=None):
         return e.func(*[ev(a) for a in e.args])
 
     return ev(expr)
+
+
+# ---------------------------------------------------------------------- LSTM (§10.10)
+# The gated cells are printed in the book's index form: f_i^(t) = σ(b^f_i +
+# Σ_j U^f_{i,j} x_j^(t) + …). These three scalar building blocks print it; they
+# evaluate themselves once their arguments are explicit (no change to evaluate()).
+
+
+class Component(sp.Expr):
+    """``M_{i,j}`` (or ``v_i`` for a column vector): an entry of a ``MatrixSymbol``,
+    printed under the symbol's name (``U^f_{i,j}``, ``b^f_i``). With an explicit
+    matrix and integer indices it is that entry."""
+
+    is_commutative = True
+
+    def __new__(cls, M, *idx):
+        idx = tuple(sp.sympify(k) for k in idx)
+        if isinstance(M, sp.MatrixBase):
+            if all(k.is_Integer for k in idx):
+                return M[int(idx[0]), int(idx[1]) if len(idx) > 1 else 0]
+            M = sp.ImmutableMatrix(M)
+        return super().__new__(cls, M, *idx)
+
+
+class ScalarIndexSum(sp.Expr):
+    """``Σ_j e`` for a scalar ``e`` over ``j = 0 … n-1``; with an integer ``n``
+    (e.g. after ``xreplace({n_in: 3})``) the explicit sum."""
+
+    is_commutative = True
+
+    def __new__(cls, e, j, n):
+        e, n = sp.sympify(e), sp.sympify(n)
+        if n.is_Integer:
+            return sp.Add(*[e.xreplace({j: k}) for k in range(int(n))])
+        return super().__new__(cls, e, j, n)
+
+
+class Sigmoid(sp.Function):
+    """``σ(a) = 1 / (1 + exp(−a))``, the logistic sigmoid; ``σ' = σ (1 − σ)``."""
+
+    def fdiff(self, argindex=1):
+        return Sigmoid(self.args[0]) * (1 - Sigmoid(self.args[0]))
+
+    def _eval_rewrite_as_exp(self, a, **kwargs):
+        return 1 / (1 + sp.exp(-a))
+
+

@@ -49,6 +49,17 @@ BOOK = {
     "10.37": r"h^{(t)} = (W^{t})^\top h^{(0)}",
     "10.38": r"W = Q \Lambda Q^\top",
     "10.39": r"h^{(t)} = Q \Lambda^{t} Q^\top h^{(0)}",
+    # LSTM (§10.10.1), index form as the book prints it; 10.41 with the standard
+    # tanh cell input (the book prints σ: LSTM_BOOK_10_41 below)
+    "10.40": r"f_{i}^{(t)} = \sigma\big(b^{f}_{i} + \sum_{j} U^{f}_{i,j} x_{j}^{(t)}"
+             r" + \sum_{j} W^{f}_{i,j} h_{j}^{(t-1)}\big)",
+    "10.41": r"s_{i}^{(t)} = f_{i}^{(t)} s_{i}^{(t-1)} + g_{i}^{(t)} \tanh\big(b_{i}"
+             r" + \sum_{j} U_{i,j} x_{j}^{(t)} + \sum_{j} W_{i,j} h_{j}^{(t-1)}\big)",
+    "10.42": r"g_{i}^{(t)} = \sigma\big(b^{g}_{i} + \sum_{j} U^{g}_{i,j} x_{j}^{(t)}"
+             r" + \sum_{j} W^{g}_{i,j} h_{j}^{(t-1)}\big)",
+    "10.43": r"h_{i}^{(t)} = \tanh\big(s_{i}^{(t)}\big) q_{i}^{(t)}",
+    "10.44": r"q_{i}^{(t)} = \sigma\big(b^{o}_{i} + \sum_{j} U^{o}_{i,j} x_{j}^{(t)}"
+             r" + \sum_{j} W^{o}_{i,j} h_{j}^{(t-1)}\big)",
 }
 
 
@@ -226,3 +237,32 @@ def test_evaluate_orders_a_time_product_latest_first():
     D = [sp.diag(*[1 - vals[F.h(s)][r] ** 2 for r in range(2)]) for s in (1, 2)]
     assert sp.expand(got - D[1] * Wm * D[0] * Wm) == sp.zeros(2, 2)
     assert sp.expand(got - D[0] * Wm * D[1] * Wm) != sp.zeros(2, 2)
+
+
+# ---------------------------------------------------------------- LSTM (§10.10.1)
+
+
+def test_lstm_10_41_as_printed_in_the_book_squashes_the_cell_input_with_sigma():
+    assert book_latex(F.LSTM_BOOK_10_41) == (
+        r"s_{i}^{(t)} = f_{i}^{(t)} s_{i}^{(t-1)} + g_{i}^{(t)} \sigma\big(b_{i}"
+        r" + \sum_{j} U_{i,j} x_{j}^{(t)} + \sum_{j} W_{i,j} h_{j}^{(t-1)}\big)")
+
+
+def test_lstm_index_form_evaluates_to_the_entries_of_explicit_matrices():
+    from rnnlib.notation import Component, ScalarIndexSum, Sigmoid
+
+    Um = sp.Matrix([[1, 2, 3], [4, 5, 6]])
+    xs = sp.Matrix([7, 8, 9])
+    assert Component(Um, 1, 2) == 6
+    assert ScalarIndexSum(Component(Um, 1, F.j), F.j, 3) == 4 + 5 + 6
+    symbolic = ScalarIndexSum(Component(Um, 1, F.j), F.j, F.n_in)
+    assert symbolic.xreplace({F.n_in: 2}) == 4 + 5
+    form = F.FORMS["10.40"].rhs.xreplace({F.H: 2, F.n_in: 3}).xreplace({F.i: 1})
+    Uf, Wf, bf = (sp.MatrixSymbol(n, *shape) for n, shape in
+                  (("U^f", (2, 3)), ("W^f", (2, 2)), ("b^f", (2, 1))))
+    values = {Uf: Um, Wf: sp.Matrix([[1, -1], [2, 5]]), bf: sp.Matrix([10, 20]),
+              Seq("x", F.t, 3): xs, Seq("h", F.t - 1, 2): sp.Matrix([1, 2])}
+    got = evaluate(form, values)
+    assert got == Sigmoid(20 + 4 * 7 + 5 * 8 + 6 * 9 + 2 * 1 + 5 * 2)
+    assert sp.diff(Sigmoid(F.t), F.t) == Sigmoid(F.t) * (1 - Sigmoid(F.t))
+    assert sp.simplify(Sigmoid(F.t).rewrite(sp.exp) - 1 / (1 + sp.exp(-F.t))) == 0
