@@ -37,9 +37,10 @@ Parameters keep the book's names and the vanilla RNN's shapes:
 Each forward equation and the backward step is one plain function
 (:func:`rnnlib.gru_update_gate` (10.46), :func:`rnnlib.gru_reset_gate` (10.47),
 :func:`rnnlib.gru_candidate`, :func:`rnnlib.gru_state` (10.45),
-:func:`rnnlib.gru_step_backward`); :func:`forward` and :func:`backward` compose
-them over a sequence. :func:`loss_and_grads` / :func:`bptt` are the fast path for
-training (standard variant): the three input projections for all ``t`` in one
+:func:`rnnlib.gru_step_backward`); :func:`rnnlib.gru.forward` and
+:func:`rnnlib.gru.backward` compose them over a sequence.
+:func:`rnnlib.gru.loss_and_grads` / :func:`rnnlib.gru.bptt` are the fast path
+for training (standard variant): the three input projections for all ``t`` in one
 matrix product, the two gates' recurrent products stacked into one per step, a
 reused per-thread workspace, the parameter gradients as a few matrix products
 over all ``T·B`` rows. The tests check that it equals the composition.
@@ -492,7 +493,7 @@ def gru_step_backward(p: GRUParams, h_prev, u, r, h_tilde, dh, *,
 
 
 class GRUResult(NamedTuple):
-    """Result of :func:`rnnlib.gru.loss_and_grads` and :func:`backward`."""
+    """Result of :func:`rnnlib.gru.loss_and_grads` and :func:`rnnlib.gru.backward`."""
 
     loss: float         # Σ over the batch of Σ_t L^(t)
     grads: GRUParams    # ∇L, fields and shapes of the parameters
@@ -514,21 +515,22 @@ def backward(p: GRUParams, fwd: GRUForward, y) -> GRUResult:
     ----------
     p : GRUParams
     fwd : GRUForward
-        From :func:`forward` (any variant; the same variant is used back).
+        From :func:`rnnlib.gru.forward` (any variant; the same variant is used back).
     y : ndarray of int, shape (T, B)
         Targets in ``[0, n_out)``.
 
     Returns
     -------
     GRUResult
-        ``loss``, ``grads`` (a :class:`GRUParams`), ``dh0 (B, H)``, ``h_last``.
+        ``loss``, ``grads`` (a :class:`rnnlib.gru.GRUParams`), ``dh0 (B, H)``,
+        ``h_last``.
 
     Notes
     -----
     The output layer as in the vanilla RNN, (10.18) ∇o = ŷ - 1_y, ∇V = Σ ∇o h^T,
     ∇c = Σ ∇o; then :func:`rnnlib.gru_step_backward` from ``t = τ`` down to 1,
     adding ``V^T ∇o^(t)`` to ∇h^(t). This is the readable path the fast
-    :func:`loss_and_grads` is tested against.
+    :func:`rnnlib.gru.loss_and_grads` is tested against.
     """
     _check_params(p)
     x, h = fwd.x, fwd.h
@@ -566,7 +568,7 @@ _local = threading.local()
 
 @dataclass(eq=False)
 class _Workspace:
-    """Scratch arrays of :func:`loss_and_grads`, reused across calls."""
+    """Scratch arrays of :func:`rnnlib.gru.loss_and_grads`, reused across calls."""
 
     a: np.ndarray        # (T, B, 3H) pre-activations [a^u | a^r | a], then ∇
     h: np.ndarray        # (T+1, B, H)
@@ -616,15 +618,16 @@ def loss_and_grads(p: GRUParams, x, y, h0=None) -> GRUResult:
     -------
     GRUResult
         ``loss`` (float, Σ over batch and time of -log ŷ_y), ``grads``
-        (:class:`GRUParams`), ``dh0 (B, H)``, ``h_last (B, H)``; truncated BPTT
-        passes ``h_last`` as the next chunk's ``h0``.
+        (:class:`rnnlib.gru.GRUParams`), ``dh0 (B, H)``, ``h_last (B, H)``;
+        truncated BPTT passes ``h_last`` as the next chunk's ``h0``.
 
     Notes
     -----
-    Computes exactly what :func:`forward` then :func:`backward` compute for
-    ``variant="standard"`` (eqs (10.45)–(10.47) with tanh, Cho et al.), tested
-    equal in float32 and float64. Per step: one product ``h [W^u; W^r]^T`` for
-    both gates, one ``(r ⊙ h) W^T`` for the candidate; back, ``∇a W`` and one
+    Computes exactly what :func:`rnnlib.gru.forward` then
+    :func:`rnnlib.gru.backward` compute for ``variant="standard"`` (eqs
+    (10.45)–(10.47) with tanh, Cho et al.), tested equal in float32 and
+    float64. Per step: one product ``h [W^u; W^r]^T`` for both gates, one
+    ``(r ⊙ h) W^T`` for the candidate; back, ``∇a W`` and one
     ``[∇a^u, ∇a^r] [W^u; W^r]``.
     """
     _check_params(p)
@@ -749,7 +752,7 @@ def bptt(p: GRUParams, x, y, h0=None) -> tuple[float, GRUParams]:
 
     Notes
     -----
-    The first two fields of :func:`loss_and_grads`.
+    The first two fields of :func:`rnnlib.gru.loss_and_grads`.
     """
     r = loss_and_grads(p, x, y, h0)
     return r.loss, r.grads

@@ -130,6 +130,7 @@ def test_params_reject_bad_fields():
 # ---------------------------------------------------------------- forward
 
 
+@pytest.mark.equation("10.45", "10.46", "10.47")
 @pytest.mark.parametrize("variant", gru.VARIANTS)
 @pytest.mark.parametrize("dense", [False, True])
 def test_forward_matches_autograd_reference(variant, dense):
@@ -145,6 +146,7 @@ def test_forward_matches_autograd_reference(variant, dense):
     np.testing.assert_allclose(loss, want_loss, rtol=1e-13)
 
 
+@pytest.mark.equation("10.45", "10.46", "10.47")
 def test_forward_equals_per_equation_functions():
     p, x, _, h0 = make_problem(T=3, B=2, seed=4)
     f = gru.forward(p, x, h0)
@@ -158,6 +160,7 @@ def test_forward_equals_per_equation_functions():
         np.testing.assert_allclose(f.h[t + 1], h, rtol=0, atol=1e-15)
 
 
+@pytest.mark.equation("10.45", "10.46", "10.47")
 def test_gate_equations_on_a_hand_worked_case():
     """H = 1, n_in = 1: the gates and state worked out by hand."""
     one = np.ones((1, 1))
@@ -235,6 +238,7 @@ def torch_cho_gru_loss(torch, p, x, y, h0):
     return total.item(), grads, h_init.grad.numpy(), h.detach().numpy()
 
 
+@pytest.mark.equation("10.45", "10.46", "10.47")
 @pytest.mark.parametrize("dense", [False, True])
 def test_standard_cell_matches_torch_implementation_of_cho(dense):
     torch = _torch()
@@ -249,6 +253,7 @@ def test_standard_cell_matches_torch_implementation_of_cho(dense):
         np.testing.assert_allclose(r.h_last, h_last, rtol=0, atol=1e-14)
 
 
+@pytest.mark.equation("10.45", "10.46", "10.47")
 def test_torch_variant_matches_torch_nn_gru_with_copied_weights():
     """nn.GRU: r, z, n = σ(.), σ(.), tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn));
     h' = (1 - z) ⊙ n + z ⊙ h. Its z is our u; b_hn = 0; biases of r and z split
@@ -317,12 +322,14 @@ def _fd_check(p, x, y, h0, result, variant):
     assert set(errors) == set(NAMES) | {"h0"}
 
 
+@pytest.mark.equation("10.45", "10.46", "10.47")
 @pytest.mark.parametrize("T, B, n_in, H, n_out, dense", CONFIGS)
 def test_fast_path_matches_finite_differences(T, B, n_in, H, n_out, dense):
     p, x, y, h0 = make_problem(T, B, n_in, H, n_out, seed=T * 7 + B, dense=dense)
     _fd_check(p, x, y, h0, gru.loss_and_grads(p, x, y, h0), "standard")
 
 
+@pytest.mark.equation("10.45", "10.46", "10.47")
 @pytest.mark.parametrize("variant", gru.VARIANTS)
 @pytest.mark.parametrize("T, B, n_in, H, n_out, dense", CONFIGS[::2] + CONFIGS[5:])
 def test_step_backward_matches_finite_differences(T, B, n_in, H, n_out, dense,
@@ -332,6 +339,7 @@ def test_step_backward_matches_finite_differences(T, B, n_in, H, n_out, dense,
     _fd_check(p, x, y, h0, r, variant)
 
 
+@pytest.mark.equation("10.45", "10.46", "10.47")
 @pytest.mark.parametrize("variant", gru.VARIANTS)
 @pytest.mark.parametrize("dense", [False, True])
 @pytest.mark.parametrize("seed", [0, 1])
@@ -351,6 +359,7 @@ def test_gradients_match_autograd(variant, dense, seed):
         assert_arrays_close(r.dh0, want[-1], AUTOGRAD_TOL, "dh0")
 
 
+@pytest.mark.equation("10.45")
 def test_step_backward_of_one_step_matches_autograd():
     """gru_step_backward alone: ∇h_prev and ∇W of one step for an arbitrary
     upstream gradient dh, against autograd of <dh, h(h_prev)>."""
@@ -380,6 +389,7 @@ def test_step_backward_of_one_step_matches_autograd():
         assert_arrays_close(s.dW, autograd_grad(f, 1)(h0, p.W), AUTOGRAD_TOL, variant)
 
 
+@pytest.mark.equation("10.45", "10.46")
 def test_update_gate_near_one_passes_the_state_through():
     """u → 1: h^(t) → h^(t-1) and ∂h^(t)/∂h^(t-1) → I (the GRU's carousel)."""
     p, x, _, h0 = make_problem(T=1, B=1, n_in=3, H=3, n_out=2, seed=5)
@@ -404,6 +414,7 @@ problems = st.builds(
 )
 
 
+@pytest.mark.equation("10.45", "10.46", "10.47")
 @settings(max_examples=examples(60), deadline=None)
 @given(problems)
 def test_fast_path_equals_composition_of_equation_functions(prob):
@@ -519,3 +530,25 @@ def test_rejects_bad_params_h0_and_variant():
         rnnlib.gru_update_gate(p, x[0], np.zeros((3, 2)))
     with pytest.raises(ValueError, match=r"r must have shape \(3, 4\); got \(4,\)"):
         rnnlib.gru_candidate(p, x[0], h0, np.zeros(4))
+
+
+# ---------------------------------------------------------------- benchmark
+
+
+def test_benchmark_torch_contender_computes_rnnlib_gru():
+    """benchmarks/bench_gru.py times a torch GRU against rnnlib.gru.bptt: it must
+    compute the same loss and gradients, or its speed ratio means nothing."""
+    _torch()
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_gru.py"
+    spec = importlib.util.spec_from_file_location("bench_gru", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    p, x, y, _ = make_problem(T=6, B=3, n_in=5, H=4, n_out=5, seed=2)
+    loss, grads = bench.make_torch_cho(p, np.float64)(x, y)
+    want_loss, want = gru.bptt(p, x, y)
+    np.testing.assert_allclose(loss, want_loss, rtol=TORCH_TOL)
+    for n in NAMES:
+        assert_arrays_close(grads[n], getattr(want, n), TORCH_TOL, n)
