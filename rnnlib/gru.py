@@ -300,8 +300,8 @@ def gru_candidate(p: GRUParams, x_t, h_prev, r, *, variant="standard") -> np.nda
     h_prev : ndarray, shape (B, H)
     r : ndarray, shape (B, H)
         The reset gate, :func:`rnnlib.gru_reset_gate`.
-    variant : {"standard", "book", "torch"}
-        ``"standard"``: as above (Cho et al., 2014). ``"book"``: σ in place of
+    variant : str
+        ``"standard"`` (default): as above (Cho et al., 2014). ``"book"``: σ in place of
         tanh, as (10.45) prints it. ``"torch"``: ``tanh(b + U x + r ⊙ (W h_prev))``,
         the reset gate applied after the product (``torch.nn.GRU`` with
         ``b_hn = 0``).
@@ -334,8 +334,9 @@ def gru_state(p: GRUParams, x_t, h_prev, u, r, *, variant="standard") -> np.ndar
     h_prev : ndarray, shape (B, H)
     u, r : ndarray, shape (B, H)
         The update and reset gates of this step (10.46), (10.47).
-    variant : {"standard", "book", "torch"}
-        Which candidate, see :func:`rnnlib.gru_candidate`.
+    variant : str
+        ``"standard"`` (default), ``"book"`` or ``"torch"``: which candidate, see
+        :func:`rnnlib.gru_candidate`.
 
     Returns
     -------
@@ -379,8 +380,8 @@ def forward(p: GRUParams, x, h0=None, *, variant="standard") -> GRUForward:
         ``x[t-1]`` is the input the step to ``h^(t)`` reads.
     h0 : ndarray, shape (B, H), optional
         ``h^(0)``; zeros if omitted.
-    variant : {"standard", "book", "torch"}
-        See :mod:`rnnlib.gru`.
+    variant : str
+        ``"standard"`` (default), ``"book"`` or ``"torch"``; see :mod:`rnnlib.gru`.
 
     Returns
     -------
@@ -436,7 +437,8 @@ def gru_step_backward(p: GRUParams, h_prev, u, r, h_tilde, dh, *,
         The gates and candidate of the step to ``h^(t)`` (from the forward pass).
     dh : ndarray, shape (B, H)
         ∇_{h^(t)} L, all of it (through the output and later steps).
-    variant : {"standard", "book", "torch"}
+    variant : str
+        ``"standard"`` (default), ``"book"`` or ``"torch"``, as in the forward pass.
 
     Returns
     -------
