@@ -86,6 +86,11 @@ EQUATIONS: dict[str, Equation] = dict([
     _eq("10.42", "lstm_input_gate", "LSTM external input gate"),
     _eq("10.43", "lstm_output", "LSTM output"),
     _eq("10.44", "lstm_output_gate", "LSTM output gate"),
+    # §10.10.2, the GRU (chapter "Gated recurrent units"); the forms are printed as
+    # the book prints them, the functions compute Cho et al.'s cell by default
+    _eq("10.45", "gru_state", "GRU state: old state and candidate mixed by u"),
+    _eq("10.46", "gru_update_gate", "GRU update gate"),
+    _eq("10.47", "gru_reset_gate", "GRU reset gate"),
 ])
 
 

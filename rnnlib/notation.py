@@ -40,7 +40,7 @@ __all__ = [
     "Jacobian", "Diag", "TimeSum", "IndexSum", "Entry", "Partial",
     "SeqSet", "one_minus_square", "book_latex", "evaluate", "BookLatexPrinter",
     "TimeProduct", "Norm",
-    "Component", "ScalarIndexSum", "Sigmoid",
+    "Component", "ScalarIndexSum", "Sigmoid", "ElementwiseSigmoid",
 ]
 
 # Names printed differently from their identifier.
@@ -348,7 +348,7 @@ class BookLatexPrinter(LatexPrinter):
 
     def _paren(self, e):
         s = self._print(e)
-        if isinstance(e, (sp.MatAdd, sp.Add)):
+        if isinstance(e, (sp.MatAdd, sp.Add, sp.HadamardProduct)):  # W (r ⊙ h)
             return rf"\big({s}\big)"
         if isinstance(e, Grad) and not isinstance(e.x, sp.MatrixSymbol):
             return rf"({s})"
@@ -394,6 +394,11 @@ class BookLatexPrinter(LatexPrinter):
 
     def _print_tanh(self, e, exp=None):  # a scalar tanh, as the book sets it
         return rf"\tanh\big({self._print(e.args[0])}\big)"
+
+    # --- §10.10, the GRU (chapter "Gated recurrent units")
+
+    def _print_ElementwiseSigmoid(self, e):
+        return rf"\sigma\big({self._print(e.args[1])}\big)"
 
 
 def book_latex(expr) -> str:
@@ -557,3 +562,14 @@ class Sigmoid(sp.Function):
         return 1 / (1 + sp.exp(-a))
 
 
+# ---------------------------------------------------------------------- §10.10, GRU
+
+
+class ElementwiseSigmoid(Elementwise):
+    """``σ(v) = 1 / (1 + exp(-v))`` entry by entry, of a vector; prints as σ(…).
+    (:class:`Sigmoid` is the scalar function.)"""
+
+    def __new__(cls, *args):  # Sigmoid(v), or (name, v) when SymPy rebuilds it
+        return MatrixExpr.__new__(cls, sp.Symbol("sigma"), args[-1])
+
+    func_ = property(lambda self: lambda z: 1 / (1 + sp.exp(-z)))
