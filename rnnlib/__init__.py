@@ -15,6 +15,9 @@ Each equation of §10.2 is one function, exported here under the name that
                        same, fast, for training
 ``gradient_check``     finite differences
 ``longterm``           (10.36)–(10.39) and the Jacobian products of §10.7
+``lstm``               the LSTM (10.40)–(10.44): :class:`rnnlib.lstm.LSTMParams`,
+                       ``lstm.forward``, ``lstm.bptt``; its equations exported
+                       here as ``rnnlib.lstm_forget_gate`` …
 ``equations``          the registry of equations and their functions
 ``forms``              each numbered equation as one SymPy expression
 ``notation``           the book's notation in SymPy and its LaTeX printer
@@ -70,6 +73,18 @@ from .longterm import (
                    linear_states,
 )
 from .loss import dL_dLt, sequence_loss, step_losses
+
+# LSTM (§10.10.1): the per-equation functions; the cell's params, forward and bptt
+# are in the module, rnnlib.lstm.
+from .lstm import (
+    lstm_cell_input,
+    lstm_forget_gate,
+    lstm_input_gate,
+    lstm_output,
+    lstm_output_gate,
+    lstm_state,
+    lstm_step_backward,
+)
 from .params import Params, init_params, zeros_like
 
 __all__ = [
@@ -86,5 +101,8 @@ __all__ = [
     "EQUATIONS",
     "linear_states", "linear_state_at", "eigendecompose", "eigen_state_at",
     "jacobian_products", "jacobian_norm_bound",
+    # LSTM
+    "lstm_forget_gate", "lstm_input_gate", "lstm_output_gate", "lstm_cell_input",
+    "lstm_state", "lstm_output", "lstm_step_backward",
 ]
 __version__ = "0.1.0"

@@ -102,12 +102,13 @@ def check_nonempty_time(name: str, arr: np.ndarray) -> None:
         raise ValueError(f"{name} must have at least one sequence; got B=0")
 
 
-def check_params(p) -> None:
-    """``p`` must be :class:`rnnlib.Params` with finite values."""
+def check_params(p, kind=None, kind_name="rnnlib.Params") -> None:
+    """``p`` must be :class:`rnnlib.Params` (or ``kind``, another cell's parameter
+    class, printed as ``kind_name``) with finite values."""
     from .params import Params  # here, not at the top: params imports this module
 
-    if not isinstance(p, Params):
-        raise TypeError(f"p must be rnnlib.Params; got {type(p).__name__}")
+    if not isinstance(p, Params if kind is None else kind):
+        raise TypeError(f"p must be {kind_name}; got {type(p).__name__}")
     for name, arr in p.arrays().items():
         if not np.isfinite(arr).all():
             raise ValueError(f"parameter {name} must be finite; got NaN or inf values")
