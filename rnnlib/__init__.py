@@ -25,12 +25,18 @@ Each equation of §10.2 is one function, exported here under the name that
 ``train``, ``optim``,  character-level training: truncated BPTT, optimizers,
 ``data``, ``sample``,  data, sampling, checkpoints (``python -m rnnlib.train``)
 ``checkpoint``
+``gru``                the GRU (10.45)–(10.47): ``rnnlib.gru.GRUParams``,
+                       ``init_params``, ``forward``, ``bptt``, …; its
+                       per-equation functions here (``rnnlib.gru_state``)
 =====================  ===========================================================
 
 No module is named like a function it exports, so ``rnnlib.bptt`` is always the
 function.
 """
 
+# The GRU module: rnnlib.gru.forward, .bptt, … stay in it (at package level those
+# names are the vanilla RNN's); its per-equation functions are exported below.
+from . import gru as gru
 from .equations import EQUATIONS
 from .fast import BPTTResult, bptt, loss_and_grads
 from .forward_pass import (
@@ -63,6 +69,13 @@ from .gradients import (
     last_hidden_grad,
     output_grad,
     tanh_backward,
+)
+from .gru import (
+    gru_candidate,
+    gru_reset_gate,
+    gru_state,
+    gru_step_backward,
+    gru_update_gate,
 )
 from .longterm import (
                    eigen_state_at,
@@ -104,5 +117,8 @@ __all__ = [
     # LSTM
     "lstm_forget_gate", "lstm_input_gate", "lstm_output_gate", "lstm_cell_input",
     "lstm_state", "lstm_output", "lstm_step_backward",
+    # GRU
+    "gru_update_gate", "gru_reset_gate", "gru_candidate", "gru_state",
+    "gru_step_backward",
 ]
 __version__ = "0.1.0"

@@ -79,6 +79,11 @@ EQUATIONS: dict[str, Equation] = dict([
     _eq("10.37", "linear_state_at", "its solution as a matrix power"),
     _eq("10.38", "eigendecompose", "eigendecomposition W = Q Λ Q^T"),
     _eq("10.39", "eigen_state_at", "the power through the eigendecomposition"),
+    # §10.10.2, the GRU (chapter "Gated recurrent units"); the forms are printed as
+    # the book prints them, the functions compute Cho et al.'s cell by default
+    _eq("10.45", "gru_state", "GRU state: old state and candidate mixed by u"),
+    _eq("10.46", "gru_update_gate", "GRU update gate"),
+    _eq("10.47", "gru_reset_gate", "GRU reset gate"),
 ])
 
 

@@ -189,3 +189,45 @@ def glue_equation(number: str) -> None:
     from myst_nb import glue
 
     glue("eq-" + number.replace(".", "-"), display(number), display=True)
+
+
+# ---------------------------------------------------------------- §10.10.2, the GRU
+# (10.45)-(10.47) as the book prints them, in vector form (the book writes them entry
+# by entry, h_i^(t) = ...; the same equations): the candidate squashed by σ, and the
+# step to h^(t) reading u^(t-1), r^(t-1), x^(t-1). rnnlib's functions compute the
+# standard cell of Cho et al. (2014) by default (tanh; the gates of the step to h^(t)
+# from x^(t), h^(t-1)) and this printed form with variant="book"; chapter "Gated
+# recurrent units" proves the printed forms equal to variant="book" and compares.
+from .notation import Sigmoid  # noqa: E402
+
+Uu = sp.MatrixSymbol("U^u", H, n_in)
+Wu = sp.MatrixSymbol("W^u", H, H)
+bu = sp.MatrixSymbol("b^u", H, 1)
+Ur = sp.MatrixSymbol("U^r", H, n_in)
+Wr = sp.MatrixSymbol("W^r", H, H)
+br = sp.MatrixSymbol("b^r", H, 1)
+
+
+def u(s):
+    """u^(s), the GRU's update gate: (H × 1)."""
+    return Seq("u", s, H)
+
+
+def r(s):
+    """r^(s), the GRU's reset gate: (H × 1)."""
+    return Seq("r", s, H)
+
+
+def _had(*factors):
+    return sp.HadamardProduct(*factors, evaluate=False)
+
+
+FORMS.update({
+    "10.45": _eq(h(t), _add(
+        _had(u(t - 1), h(t - 1)),
+        _had(_add(sp.OneMatrix(H, 1), -u(t - 1)),
+             Sigmoid(_add(b, U * x(t - 1),
+                          sp.MatMul(W, _had(r(t - 1), h(t - 1)), evaluate=False)))))),
+    "10.46": _eq(u(t), Sigmoid(_add(bu, Uu * x(t), Wu * h(t)))),
+    "10.47": _eq(r(t), Sigmoid(_add(br, Ur * x(t), Wr * h(t)))),
+})

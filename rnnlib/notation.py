@@ -40,6 +40,7 @@ __all__ = [
     "Jacobian", "Diag", "TimeSum", "IndexSum", "Entry", "Partial",
     "SeqSet", "one_minus_square", "book_latex", "evaluate", "BookLatexPrinter",
     "TimeProduct", "Norm",
+    "Sigmoid",
 ]
 
 # Names printed differently from their identifier.
@@ -347,7 +348,7 @@ class BookLatexPrinter(LatexPrinter):
 
     def _paren(self, e):
         s = self._print(e)
-        if isinstance(e, (sp.MatAdd, sp.Add)):
+        if isinstance(e, (sp.MatAdd, sp.Add, sp.HadamardProduct)):  # W (r ⊙ h)
             return rf"\big({s}\big)"
         if isinstance(e, Grad) and not isinstance(e.x, sp.MatrixSymbol):
             return rf"({s})"
@@ -377,6 +378,11 @@ class BookLatexPrinter(LatexPrinter):
 
     def _print_LessThan(self, e):
         return rf"{self._print(e.lhs)} \le {self._print(e.rhs)}"
+
+    # --- §10.10, the GRU (chapter "Gated recurrent units")
+
+    def _print_Sigmoid(self, e):
+        return rf"\sigma\big({self._print(e.args[1])}\big)"
 
 
 def book_latex(expr) -> str:
@@ -493,3 +499,15 @@ def evaluate(expr, values, times=None):
         return e.func(*[ev(a) for a in e.args])
 
     return ev(expr)
+
+
+# ---------------------------------------------------------------------- §10.10, GRU
+
+
+class Sigmoid(Elementwise):
+    """``σ(v) = 1 / (1 + exp(-v))`` entry by entry; prints as σ(…)."""
+
+    def __new__(cls, *args):  # Sigmoid(v), or (name, v) when SymPy rebuilds it
+        return MatrixExpr.__new__(cls, sp.Symbol("sigma"), args[-1])
+
+    func_ = property(lambda self: lambda z: 1 / (1 + sp.exp(-z)))

@@ -226,3 +226,61 @@ def test_evaluate_orders_a_time_product_latest_first():
     D = [sp.diag(*[1 - vals[F.h(s)][r] ** 2 for r in range(2)]) for s in (1, 2)]
     assert sp.expand(got - D[1] * Wm * D[0] * Wm) == sp.zeros(2, 2)
     assert sp.expand(got - D[0] * Wm * D[1] * Wm) != sp.zeros(2, 2)
+
+
+# -------------------------------------------------------------- §10.10, the GRU
+# (10.45)-(10.47) as the book prints them (in vector form; the book writes them entry
+# by entry): σ on the candidate, gates and input at t-1 in (10.45).
+
+BOOK.update({
+    "10.45": r"h^{(t)} = u^{(t-1)} \odot h^{(t-1)} + \big(1 - u^{(t-1)}\big) \odot "
+             r"\sigma\big(b + U x^{(t-1)} + W \big(r^{(t-1)} \odot h^{(t-1)}\big)\big)",
+    "10.46": r"u^{(t)} = \sigma\big(b^{u} + U^{u} x^{(t)} + W^{u} h^{(t)}\big)",
+    "10.47": r"r^{(t)} = \sigma\big(b^{r} + U^{r} x^{(t)} + W^{r} h^{(t)}\big)",
+})
+
+
+@pytest.mark.parametrize("number", ["10.45", "10.46", "10.47"])
+def test_gru_form_prints_as_the_book(number):
+    assert F.latex(number) == BOOK[number]
+
+
+def test_sigmoid_prints_as_sigma_and_evaluates_entrywise():
+    from rnnlib.notation import Sigmoid
+
+    v = Seq("a", t, H)
+    assert book_latex(Sigmoid(v)) == r"\sigma\big(a^{(t)}\big)"
+    a0, a1 = sp.symbols("a0 a1")
+    got = evaluate(Sigmoid(v), {v: sp.Matrix([a0, a1])})
+    assert got == sp.Matrix([1 / (1 + sp.exp(-a0)), 1 / (1 + sp.exp(-a1))])
+    # SymPy rebuilds it from its args (xreplace) without losing the function
+    moved = Sigmoid(v).xreplace({t: 2})
+    assert isinstance(moved, Sigmoid)
+    assert book_latex(moved) == r"\sigma\big(a^{(2)}\big)"
+
+
+def test_hadamard_product_is_parenthesised_as_a_factor():
+    W = sp.MatrixSymbol("W", H, H)
+    prod = sp.MatMul(W, sp.HadamardProduct(Seq("r", t, H), Seq("h", t, H)),
+                     evaluate=False)
+    assert book_latex(prod) == r"W \big(r^{(t)} \odot h^{(t)}\big)"
+
+
+def test_evaluate_of_10_45_is_the_printed_gru_step():
+    """FORMS["10.45"] at t = 1 on 2 units, entry by entry as the book prints it:
+    h_i = u_i h_i + (1 - u_i) σ(b_i + Σ_j U_ij x_j + Σ_j W_ij r_j h_j), all at t-1."""
+    n = 2
+    Wm = sp.Matrix(n, n, lambda i, j: sp.Symbol(f"W_{i}{j}"))
+    Um = sp.Matrix(n, 1, lambda i, j: sp.Symbol(f"U_{i}"))
+    bm, hm, um, rm = (_vec(s, n) for s in ("b", "h", "u", "r"))
+    xm = sp.Matrix([[sp.Symbol("x")]])
+    sub = {F.H: n, F.n_in: 1}
+    form = F.FORMS["10.45"].rhs.xreplace({F.t: 1}).xreplace(sub)
+    vals = {F.W.xreplace(sub): Wm, F.U.xreplace(sub): Um, F.b.xreplace(sub): bm,
+            F.h(0).xreplace(sub): hm, F.u(0).xreplace(sub): um,
+            F.r(0).xreplace(sub): rm, F.x(0).xreplace(sub): xm}
+    got = evaluate(form, vals)
+    for i in range(n):
+        a = bm[i] + Um[i] * xm[0] + sum(Wm[i, j] * rm[j] * hm[j] for j in range(n))
+        want = um[i] * hm[i] + (1 - um[i]) / (1 + sp.exp(-a))
+        assert sp.expand(got[i] - want) == 0
