@@ -20,6 +20,7 @@ import numpy as np
 
 from . import fast, gru, lstm
 from .forward_pass import forward as rnn_forward
+from .loss import step_losses
 from .params import Params
 from .params import init_params as rnn_init_params
 
@@ -55,6 +56,18 @@ class Cell:
         r = self._loss_and_grads(p, x, y, *carry)
         new = (r.h_last, r.s_last) if len(self.carried) == 2 else (r.h_last,)
         return r.loss, r.grads, new
+
+    def loss(self, p, x, y, carry):
+        """Summed loss L of inputs ``x`` and targets ``y`` (both ``(T, B)``) read from
+        ``carry``, and the carry after the last step. The RNN reads with
+        :func:`rnnlib.forward`; the LSTM and GRU with their fast training path
+        (their per-equation forward is written to be read, and is several times
+        slower), discarding the gradients."""
+        if self.name == "rnn":
+            o, new = self.logits(p, x, carry)
+            return float(step_losses(o, y).sum()), new
+        loss, _, new = self.loss_and_grads(p, x, y, carry)
+        return loss, new
 
     def logits(self, p, x, carry):
         """Logits ``o (T, B, n_out)`` of inputs ``x (T, B)`` read from ``carry``, and

@@ -36,7 +36,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from rnnlib import Params, step_losses
+from rnnlib import Params
 
 from .cells import CELLS, cell_of, get_cell
 from .checkpoint import check_writable, load_checkpoint, save_checkpoint
@@ -203,8 +203,8 @@ def evaluate(p: Params, ids: np.ndarray, T: int = 200, B: int = 8) -> float:
     carry = cell.zero_carry(B, p.n_hidden, p.dtype)
     for k in range(n_chunks(ids, T, B)):
         x, y = chunk(s, k, T)
-        o, carry = cell.logits(p, x, carry)
-        total += float(step_losses(o, y).sum())
+        loss, carry = cell.loss(p, x, y, carry)
+        total += loss
         count += y.size
     return total / count
 
