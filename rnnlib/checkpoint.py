@@ -1,5 +1,7 @@
 """Checkpoints: parameters, optimizer state, hidden state and vocabulary in one
-``.npz`` file, without pickle.
+``.npz`` file, without pickle. The file records its cell (``rnn``, ``lstm`` or
+``gru``; files from before the gated cells are ``rnn``), so parameters come back as
+the right type and a checkpoint of one cell cannot be resumed as another.
 
 Arrays are stored as ``.npz`` members and read back with ``allow_pickle=False``;
 everything else (vocabulary, step, configuration, history, a fingerprint of the
@@ -17,6 +19,7 @@ with the stored configuration; values are finite).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -31,10 +34,11 @@ import numpy as np
 
 from rnnlib import Params
 
+from .cells import CELLS
 from .data import Vocab
 
 FORMAT = "rnnlib-checkpoint-1"
-PARAM_NAMES = ("U", "W", "V", "b", "c")
+PARAM_NAMES = ("U", "W", "V", "b", "c")  # the tanh RNN's; a gated cell has its own
 # Errors np.load / zipfile raise on damaged files (each seen by flipping bits of a
 # real checkpoint): a bad zip directory or CRC (BadZipFile), a truncated member
 # (EOFError), a damaged deflate stream (zlib.error), a bad .npy header
@@ -58,6 +62,8 @@ class Checkpoint(NamedTuple):
     config: dict               # the TrainConfig as a dict
     history: dict              # lists of recorded metrics
     text_sha256: str | None = None  # fingerprint of the training text (None: unknown)
+    s: np.ndarray | None = None     # (B, H) LSTM cell state carried; None otherwise
+    cell: str = "rnn"               # which cell the parameters belong to
 
 
 def _new_file_mode(path: Path) -> int:
@@ -93,15 +99,28 @@ def check_writable(path) -> Path:
 
 def save_checkpoint(path, params: Params, vocab: Vocab, step: int, opt_state: dict,
                     h: np.ndarray, config: dict, history: dict | None = None,
-                    text_sha256: str | None = None) -> Path:
-    """Write a checkpoint atomically; returns its path."""
+                    text_sha256: str | None = None,
+                    s: np.ndarray | None = None) -> Path:
+    """Write a checkpoint atomically; returns its path.
+
+    The cell (rnn, lstm or gru) is recorded, from the type of ``params``;
+    ``s`` is the LSTM's carried cell state (``None`` for the other cells).
+    """
+    cell = _cell_name(params)
+    if (s is None) != (cell != "lstm"):
+        raise ValueError(f"s (the carried cell state) must be given for an lstm and "
+                         f"only for it; got {'None' if s is None else 'an array'} "
+                         f"for a {cell} cell")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"format": FORMAT, "vocab": "".join(vocab.chars), "step": int(step),
-            "config": config, "history": history or {}, "text_sha256": text_sha256}
+    meta = {"format": FORMAT, "cell": cell, "vocab": "".join(vocab.chars),
+            "step": int(step), "config": config, "history": history or {},
+            "text_sha256": text_sha256}
     arrays = {f"param.{n}": a for n, a in params.arrays().items()}
     arrays.update({f"opt.{k}": np.asarray(v) for k, v in opt_state.items()})
     arrays["h"] = h
+    if s is not None:
+        arrays["s"] = s
     arrays["meta"] = np.array(json.dumps(meta))
     mode = _new_file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
@@ -116,6 +135,14 @@ def save_checkpoint(path, params: Params, vocab: Vocab, step: int, opt_state: di
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _cell_name(params) -> str:
+    for name, cell in CELLS.items():
+        if type(params) is cell.params_type:
+            return name
+    raise TypeError(f"params must be the parameters of one of the cells "
+                    f"{', '.join(CELLS)}; got {type(params).__name__}")
 
 
 def _is_number(v) -> bool:
@@ -154,6 +181,10 @@ def _read_meta(path: Path, data: dict) -> dict:
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} has format {meta.get('format')!r}; "
                               f"expected {FORMAT}")
+    meta.setdefault("cell", "rnn")  # written before there were other cells
+    if meta["cell"] not in CELLS:
+        raise CheckpointError(f"{path}: 'cell' must be one of {', '.join(CELLS)}; got "
+                              f"{meta['cell']!r:.40}")
     chars = meta.get("vocab")
     if not isinstance(chars, str) or not chars or len(set(chars)) != len(chars):
         raise CheckpointError(f"{path}: 'vocab' must be a non-empty string of "
@@ -203,11 +234,20 @@ def load_checkpoint(path) -> Checkpoint:
         raise CheckpointError(f"checkpoint {path} is not a file")
     data = _read_members(path)
     meta = _read_meta(path, data)
-    missing = [k for k in [f"param.{n}" for n in PARAM_NAMES] + ["h"] if k not in data]
+    cell = CELLS[meta["cell"]]
+    names = [f.name for f in dataclasses.fields(cell.params_type)]
+    carried = list(cell.carried)
+    missing = [k for k in [f"param.{n}" for n in names] + carried if k not in data]
     if missing:
-        raise CheckpointError(f"{path} lacks the array(s) {', '.join(missing)}")
+        raise CheckpointError(f"{path} ({cell.name} cell) lacks the array(s) "
+                              f"{', '.join(missing)}")
+    extra = [k for k in data if k.startswith("param.") and k[6:] not in names]
+    if extra or ("s" in data) != ("s" in carried):
+        raise CheckpointError(f"{path} says it holds a {cell.name} cell but has the "
+                              f"array(s) {', '.join(extra or ['s'])}, which do not "
+                              "belong to one")
     try:
-        params = Params(**{n: data[f"param.{n}"] for n in PARAM_NAMES})
+        params = cell.params_type(**{n: data[f"param.{n}"] for n in names})
     except (ValueError, TypeError) as err:
         raise CheckpointError(f"{path}: inconsistent parameters: {err}") from None
     for n, a in params.arrays().items():
@@ -223,8 +263,14 @@ def load_checkpoint(path) -> Checkpoint:
         raise CheckpointError(f"{path}: hidden state h must be a {params.dtype} array "
                               f"of shape (B, {H}); got {h.dtype} {h.shape}")
     _finite(path, "hidden state h", h)
+    s = data.get("s")
+    if s is not None:
+        if s.shape != h.shape or s.dtype != h.dtype:
+            raise CheckpointError(f"{path}: cell state s must be a {h.dtype} array of "
+                                  f"shape {h.shape}, like h; got {s.dtype} {s.shape}")
+        _finite(path, "cell state s", s)
     config = meta["config"]
-    for key, have in (("hidden", H), ("batch", h.shape[0]),
+    for key, have in (("cell", cell.name), ("hidden", H), ("batch", h.shape[0]),
                       ("dtype", str(params.dtype))):
         if key in config and config[key] != have:
             raise CheckpointError(f"{path}: config says {key}={config[key]!r} but "
@@ -237,4 +283,4 @@ def load_checkpoint(path) -> Checkpoint:
            for v in (history.get("seconds", 0.0), history.get("bptt_seconds", 0.0))):
         raise CheckpointError(f"{path}: history times must be finite")
     return Checkpoint(params, vocab, meta["step"], opt_state, h, config, history,
-                      meta.get("text_sha256"))
+                      meta.get("text_sha256"), s, cell.name)

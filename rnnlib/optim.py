@@ -3,7 +3,9 @@
 Each optimizer is a small frozen dataclass of hyper-parameters with two methods:
 ``init(p)`` returns its state (a dict of arrays, so a checkpoint stores it with
 ``np.savez``), and ``update(p, g, state)`` returns new parameters and new state.
-Nothing is modified in place.
+Nothing is modified in place. Parameters and gradients may be those of any cell
+(:class:`rnnlib.Params`, :class:`rnnlib.lstm.LSTMParams`,
+:class:`rnnlib.gru.GRUParams`); results have the type of the input.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ class SGD:
         return {}
 
     def update(self, p: Params, g: Params, state: dict) -> tuple[Params, dict]:
-        return Params(**{n: a - self.lr * getattr(g, n)
-                         for n, a in p.arrays().items()}), {}
+        return type(p)(**{n: a - self.lr * getattr(g, n)
+                          for n, a in p.arrays().items()}), {}
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class Adagrad:
             s = state[f"sum_sq{_STATE_SEP}{n}"] + gn * gn
             new_s[f"sum_sq{_STATE_SEP}{n}"] = s
             new_p[n] = getattr(p, n) - self.lr * gn / (np.sqrt(s) + self.eps)
-        return Params(**new_p), new_s
+        return type(p)(**new_p), new_s
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class Adam:
             new_s[f"m{_STATE_SEP}{n}"], new_s[f"v{_STATE_SEP}{n}"] = m, v
             step = self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
             new_p[n] = getattr(p, n) - step.astype(gn.dtype, copy=False)
-        return Params(**new_p), new_s
+        return type(p)(**new_p), new_s
 
 
 OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "adam": Adam}
@@ -175,4 +177,4 @@ def clip_by_global_norm(g: Params, max_norm: float) -> tuple[Params, float]:
     if norm <= max_norm:
         return g, norm
     scale = max_norm / norm
-    return Params(**{n: a * a.dtype.type(scale) for n, a in g.arrays().items()}), norm
+    return type(g)(**{n: a * a.dtype.type(scale) for n, a in g.arrays().items()}), norm

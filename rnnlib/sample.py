@@ -4,7 +4,8 @@ rnnlib.sample`` command.
 The network reads a priming string with (10.8)–(10.9), then repeatedly draws the
 next character from softmax(o / temperature) (10.10)–(10.11) and feeds it back.
 Temperature < 1 sharpens the distribution (safer, more repetitive text); > 1
-flattens it (more surprising, more mistakes).
+flattens it (more surprising, more mistakes). The LSTM and GRU of §10.10 sample the
+same way, reading with their own forward step (:mod:`rnnlib.cells`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import sys
 
 import numpy as np
 
-from rnnlib import Params, forward, hidden, output, pre_activation, softmax
+from rnnlib import Params, softmax
 
+from .cells import cell_of
 from .data import Vocab
 
 
@@ -26,7 +28,7 @@ def sample(p: Params, vocab: Vocab, prime: str, length: int, temperature: float 
 
     Parameters
     ----------
-    p : Params
+    p : Params, LSTMParams or GRUParams
         Trained parameters with ``n_in == n_out == len(vocab)``.
     vocab : Vocab
     prime : str
@@ -37,8 +39,10 @@ def sample(p: Params, vocab: Vocab, prime: str, length: int, temperature: float 
         > 0; the logits are divided by it before the softmax.
     seed : int or numpy.random.Generator
     h0 : ndarray, shape (1, H), optional
-        Initial state before the prime (zeros if omitted).
+        Initial state before the prime (zeros if omitted; the LSTM's cell state
+        starts at zero).
     """
+    cell = cell_of(p)
     if not isinstance(prime, str) or not prime:
         raise ValueError("prime must be a non-empty string")
     if isinstance(length, bool) or not isinstance(length, int) or length < 0:
@@ -51,14 +55,17 @@ def sample(p: Params, vocab: Vocab, prime: str, length: int, temperature: float 
                          f"vocabulary has {len(vocab)} characters")
     rng = np.random.default_rng(seed)                          # or a Generator
     ids = vocab.encode(prime)                                  # unknown chars: error
-    h = forward(p, ids[:, None], h0).h[-1]                     # state after the prime
+    carry = cell.zero_carry(1, p.n_hidden, p.dtype)
+    if h0 is not None:
+        carry = (h0, *carry[1:])
+    o, carry = cell.logits(p, ids[:, None], carry)             # read the prime
     out = []
     for _ in range(length):
-        probs = softmax(output(p, h) / temperature)[0]         # (10.10)-(10.11)
+        probs = softmax(o[-1] / temperature)[0]                # (10.10)-(10.11)
         probs = probs.astype(np.float64)
         nxt = int(rng.choice(len(vocab), p=probs / probs.sum()))
         out.append(nxt)
-        h = hidden(pre_activation(p, np.array([nxt]), h))      # (10.8)-(10.9)
+        o, carry = cell.logits(p, np.array([[nxt]]), carry)    # (10.8)-(10.9)
     return vocab.decode(np.array(out, dtype=np.int64))
 
 

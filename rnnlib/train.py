@@ -13,6 +13,10 @@ The update uses the gradient of the *mean* loss per character (the book's summed
 divided by ``T·B``), so learning rates and the clipping threshold do not depend on
 the chunk size. Losses are reported in nats per character and bits per character.
 
+The cell is the tanh RNN of (10.8)–(10.11) by default; ``cell="lstm"`` or ``"gru"``
+(``--cell``) trains the gated cells of §10.10 instead (:mod:`rnnlib.cells`), with
+the same loop, optimizer, clipping and checkpoints.
+
 Structure: ``train_step(state, batch, config)`` is one pure update (new state and
 its metrics, nothing modified); :func:`train` checks every input before the first
 update and then runs a thin loop around it that records metrics and does the
@@ -32,8 +36,9 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from rnnlib import Params, forward, init_params, loss_and_grads, step_losses
+from rnnlib import Params
 
+from .cells import CELLS, cell_of, get_cell
 from .checkpoint import check_writable, load_checkpoint, save_checkpoint
 from .data import (
     DEFAULT_CORPUS,
@@ -69,6 +74,7 @@ class TrainConfig:
     sample_length: int = 200
     temperature: float = 0.8
     seed: int = 0              # of the initial parameters
+    cell: str = "rnn"          # rnn (tanh, §10.2), lstm or gru (§10.10)
     dtype: str = "float32"
     checkpoint_every: int = 1000  # steps between checkpoints (and one at the end)
 
@@ -96,6 +102,7 @@ class TrainConfig:
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64; got {self.dtype!r}")
         make_optimizer(self.optimizer, self.lr)  # validates the name
+        get_cell(self.cell)                      # validates the name
 
 
 def _empty_history() -> dict:
@@ -109,6 +116,8 @@ class TrainState:
     ``history`` is a dict of lists (``step``, ``train_loss``, ``grad_norm``,
     ``val_step``, ``val_loss``) that :func:`train` appends to; ``text_sha256`` is
     the fingerprint of the text trained on (``rnnlib.data.text_fingerprint``).
+    ``params`` are those of the cell trained (:class:`rnnlib.Params`,
+    ``LSTMParams`` or ``GRUParams``); the LSTM also carries its cell state ``s``.
     """
 
     params: Params
@@ -117,6 +126,16 @@ class TrainState:
     step: int = 0
     history: dict = field(default_factory=_empty_history)
     text_sha256: str | None = None
+    s: np.ndarray | None = None  # (B, H) LSTM cell state carried; None otherwise
+
+    @property
+    def carry(self) -> tuple[np.ndarray, ...]:
+        """The states carried into the next chunk: ``(h,)``, or ``(h, s)``."""
+        return (self.h,) if self.s is None else (self.h, self.s)
+
+    def with_carry(self, carry) -> TrainState:
+        return dataclasses.replace(self, h=carry[0],
+                                   s=carry[1] if len(carry) > 1 else None)
 
 
 class StepMetrics(NamedTuple):
@@ -134,8 +153,8 @@ def train_step(state: TrainState, batch: tuple[np.ndarray, np.ndarray],
     Parameters
     ----------
     state : TrainState
-        Parameters, optimizer state, and ``h`` (B, H), the state carried in from the
-        previous chunk (zeros at the start of a stream).
+        Parameters, optimizer state, and ``h`` (B, H) (LSTM: also ``s``), the state
+        carried in from the previous chunk (zeros at the start of a stream).
     batch : tuple
         Input and target ids, each an int array of shape (T, B).
     config : TrainConfig
@@ -150,19 +169,20 @@ def train_step(state: TrainState, batch: tuple[np.ndarray, np.ndarray],
     """
     x, y = batch
     opt = make_optimizer(config.optimizer, config.lr)
+    cell = cell_of(state.params)
     t0 = time.perf_counter()
-    r = loss_and_grads(state.params, x, y, state.h)    # (10.17)-(10.28), summed L
-    t_bptt = time.perf_counter() - t0
+    loss, grads, carry = cell.loss_and_grads(state.params, x, y, state.carry)
+    t_bptt = time.perf_counter() - t0                  # RNN: (10.17)-(10.28)
     scale = state.params.dtype.type(1.0 / y.size)     # summed L -> mean per char
-    grads = Params(**{n: a * scale for n, a in r.grads.arrays().items()})
+    grads = type(grads)(**{n: a * scale for n, a in grads.arrays().items()})
     if config.clip > 0:
         grads, norm = clip_by_global_norm(grads, config.clip)  # §10.11.1
     else:
         norm = global_norm(grads)
     params, opt_state = opt.update(state.params, grads, state.opt_state)
     new = dataclasses.replace(state, params=params, opt_state=opt_state,
-                              h=r.h_last, step=state.step + 1)  # h carried, not
-    return new, StepMetrics(r.loss / y.size, norm, t_bptt)     # back-propagated
+                              step=state.step + 1).with_carry(carry)  # carried,
+    return new, StepMetrics(loss / y.size, norm, t_bptt)  # not back-propagated
 
 
 def evaluate(p: Params, ids: np.ndarray, T: int = 200, B: int = 8) -> float:
@@ -171,21 +191,21 @@ def evaluate(p: Params, ids: np.ndarray, T: int = 200, B: int = 8) -> float:
 
     ``ids`` needs at least 2 entries (one input and its target). ``B`` and ``T``
     shrink for short inputs; the tail of each stream that does not fill a chunk of
-    ``T`` is not scored.
+    ``T`` is not scored. ``p`` may be the parameters of any cell (rnn, lstm, gru).
     """
+    cell = cell_of(p)
     if len(ids) < 2:
         raise ValueError(f"evaluate needs at least 2 ids; got {len(ids)}")
     total, count = 0.0, 0
     B = max(1, min(B, len(ids) // (T + 1))) if len(ids) > T + 1 else 1
     T = min(T, len(ids) // B - 1)
     s = streams(ids, B)
-    h = None
+    carry = cell.zero_carry(B, p.n_hidden, p.dtype)
     for k in range(n_chunks(ids, T, B)):
         x, y = chunk(s, k, T)
-        f = forward(p, x, h)
-        total += float(step_losses(f.o, y).sum())
+        loss, carry = cell.loss(p, x, y, carry)
+        total += loss
         count += y.size
-        h = f.h[-1]
     return total / count
 
 
@@ -243,6 +263,10 @@ def _check_state(cfg: TrainConfig, state: TrainState, vocab: Vocab) -> None:
         raise ValueError(f"nothing to train: the state is already at step {step} and "
                          f"steps is {cfg.steps}; ask for more than {step} steps")
     p = state.params
+    cell = cell_of(p)
+    if cell.name != cfg.cell:
+        raise ValueError(f"the parameters are those of a {cell.name} cell; the config "
+                         f"asks for cell={cfg.cell!r}")
     if not p.n_in == p.n_out == len(vocab):
         raise ValueError(f"the parameters have n_in={p.n_in}, n_out={p.n_out} but the "
                          f"vocabulary has {len(vocab)} characters")
@@ -255,6 +279,15 @@ def _check_state(cfg: TrainConfig, state: TrainState, vocab: Vocab) -> None:
         got = f"{h.dtype} {h.shape}" if isinstance(h, np.ndarray) else type(h).__name__
         raise ValueError(f"state.h must be a {p.dtype} array of shape (batch, hidden) "
                          f"= ({cfg.batch}, {cfg.hidden}); got {got}")
+    s = state.s
+    if len(cell.carried) == 1 and s is not None:
+        raise ValueError(f"state.s must be None for a {cell.name} cell (only the LSTM "
+                         "carries a cell state)")
+    if len(cell.carried) == 2 and (not isinstance(s, np.ndarray) or s.shape != h.shape
+                                   or s.dtype != p.dtype):
+        got = f"{s.dtype} {s.shape}" if isinstance(s, np.ndarray) else type(s).__name__
+        raise ValueError(f"state.s (the LSTM cell state) must be a {p.dtype} array of "
+                         f"shape ({cfg.batch}, {cfg.hidden}); got {got}")
     check_state(make_optimizer(cfg.optimizer, cfg.lr), p, state.opt_state)
     if not isinstance(state.history, dict):
         raise TypeError("state.history must be a dict")
@@ -282,8 +315,11 @@ def _prepare(cfg: TrainConfig, text: str, state: TrainState | None,
     if state is None:
         dtype = np.dtype(cfg.dtype)
         opt = make_optimizer(cfg.optimizer, cfg.lr)
-        p = init_params(len(vocab), cfg.hidden, len(vocab), seed=cfg.seed, dtype=dtype)
-        state = TrainState(p, opt.init(p), np.zeros((cfg.batch, cfg.hidden), dtype))
+        cell = get_cell(cfg.cell)
+        p = cell.init_params(len(vocab), cfg.hidden, len(vocab), seed=cfg.seed,
+                             dtype=dtype)
+        state = TrainState(p, opt.init(p), np.zeros((cfg.batch, cfg.hidden), dtype)
+                           ).with_carry(cell.zero_carry(cfg.batch, cfg.hidden, dtype))
     else:
         _check_state(cfg, state, vocab)
     for key in HISTORY_KEYS:
@@ -322,7 +358,7 @@ def _loop(run: _Run, progress: bool, checkpoint, log) -> tuple[TrainState, Vocab
         while state.step < cfg.steps:
             k = state.step % run.count
             if k == 0:                               # a new pass: streams restart
-                state = dataclasses.replace(state, h=np.zeros_like(state.h))
+                state = state.with_carry(tuple(np.zeros_like(a) for a in state.carry))
             state, m = train_step(state, chunk(run.streams, k, cfg.seq_len), cfg)
             t_bptt += m.bptt_seconds
             chars += cfg.seq_len * cfg.batch
@@ -351,7 +387,7 @@ def _loop(run: _Run, progress: bool, checkpoint, log) -> tuple[TrainState, Vocab
                                            or last):
                 save_checkpoint(checkpoint, state.params, vocab, state.step,
                                 state.opt_state, state.h, asdict(cfg), hist,
-                                state.text_sha256)
+                                state.text_sha256, s=state.s)
     finally:
         bar.close()
     elapsed = time.perf_counter() - t_start
@@ -411,13 +447,15 @@ def state_from_checkpoint(path) -> tuple[TrainState, Vocab, dict]:
     """Load a checkpoint as a TrainState (plus its vocabulary and config dict)."""
     ck = load_checkpoint(path)
     history = {**_empty_history(), **ck.history}
-    state = TrainState(ck.params, ck.opt_state, ck.h, ck.step, history, ck.text_sha256)
+    state = TrainState(ck.params, ck.opt_state, ck.h, ck.step, history, ck.text_sha256,
+                       ck.s)
     return state, ck.vocab, ck.config
 
 
 # ---------------------------------------------------------------- command line
 
-RESUME_KEYS = ("hidden", "seq_len", "batch", "dtype", "optimizer", "val_fraction")
+RESUME_KEYS = ("cell", "hidden", "seq_len", "batch", "dtype", "optimizer",
+               "val_fraction")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -438,14 +476,16 @@ def _parser() -> argparse.ArgumentParser:
                          "one the checkpoint was trained on")
     ap.add_argument("--quiet", action="store_true", help="no progress bar or samples")
     for f in fields(TrainConfig):
+        extra = {"choices": list(CELLS)} if f.name == "cell" else {}
         ap.add_argument("--" + f.name.replace("_", "-"), type=type(getattr(defaults,
-                        f.name)), default=getattr(defaults, f.name))
+                        f.name)), default=getattr(defaults, f.name), **extra)
     return ap
 
 
 def _resume(args, cfg: TrainConfig, text: str) -> tuple[TrainState, Vocab]:
     """The checkpoint's state, if it can continue with ``cfg`` on ``text``."""
     state, vocab, saved = state_from_checkpoint(args.checkpoint)
+    saved = {**saved, "cell": cell_of(state.params).name}  # also in files before cells
     changed = [k for k in RESUME_KEYS if saved.get(k) != getattr(cfg, k)]
     if changed:
         raise ValueError(
