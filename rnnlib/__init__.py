@@ -15,6 +15,8 @@ Each equation of §10.2 is one function, exported here under the name that
                        same, fast, for training
 ``gradient_check``     finite differences
 ``longterm``           (10.36)–(10.39) and the Jacobian products of §10.7
+``optim``              optimizers; gradient clipping, (10.48)–(10.49)
+``cliff``              the one-unit network with a cliff of §10.11.1
 ``equations``          the registry of equations and their functions
 ``forms``              each numbered equation as one SymPy expression
 ``notation``           the book's notation in SymPy and its LaTeX printer
@@ -28,6 +30,7 @@ No module is named like a function it exports, so ``rnnlib.bptt`` is always the
 function.
 """
 
+from .cliff import cliff_loss_and_grad, cliff_states
 from .equations import EQUATIONS
 from .fast import BPTTResult, bptt, loss_and_grads
 from .forward_pass import (
@@ -70,6 +73,7 @@ from .longterm import (
                    linear_states,
 )
 from .loss import dL_dLt, sequence_loss, step_losses
+from .optim import clip_by_global_norm, clip_elementwise, global_norm
 from .params import Params, init_params, zeros_like
 
 __all__ = [
@@ -86,5 +90,7 @@ __all__ = [
     "EQUATIONS",
     "linear_states", "linear_state_at", "eigendecompose", "eigen_state_at",
     "jacobian_products", "jacobian_norm_bound",
+    "clip_by_global_norm", "clip_elementwise", "global_norm",
+    "cliff_states", "cliff_loss_and_grad",
 ]
 __version__ = "0.1.0"

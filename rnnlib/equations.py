@@ -79,6 +79,10 @@ EQUATIONS: dict[str, Equation] = dict([
     _eq("10.37", "linear_state_at", "its solution as a matrix power"),
     _eq("10.38", "eigendecompose", "eigendecomposition W = Q Λ Q^T"),
     _eq("10.39", "eigen_state_at", "the power through the eigendecomposition"),
+    _eq("10.48", "clip_by_global_norm",
+        "gradient clipping: the test, the norm exceeds the threshold (§10.11.1)"),
+    _eq("10.49", "clip_by_global_norm",
+        "gradient clipping: the update, rescale to the threshold"),
 ])
 
 

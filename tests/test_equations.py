@@ -69,9 +69,11 @@ def test_every_labelled_equation_is_registered():
 
 def test_registry_covers_10_8_to_10_28():
     # §10.2 (10.8-10.28) and §10.7 (10.36-10.39, chapter "Long-term dependencies")
+    # and §10.11.1 (10.48-10.49, chapter "The cliff and gradient clipping")
     covered = set(EQUATIONS) | set(OUT_OF_SCOPE)
     assert covered == ({f"10.{k}" for k in range(8, 29)}
-                       | {f"10.{k}" for k in range(36, 40)})
+                       | {f"10.{k}" for k in range(36, 40)}
+                       | {"10.48", "10.49"})
 
 
 # ---------------------------------------------------------------- tests, by marker
