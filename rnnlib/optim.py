@@ -169,7 +169,7 @@ def clip_by_global_norm(g: Params, max_norm: float) -> tuple[Params, float]:
     ----------
     g : Params
         The gradient; ‖g‖ is the global norm over all five arrays, as if they were
-        one vector (:func:`global_norm`).
+        one vector (:func:`rnnlib.optim.global_norm`).
     max_norm : float
         The threshold ``v`` > 0.
 
@@ -184,7 +184,7 @@ def clip_by_global_norm(g: Params, max_norm: float) -> tuple[Params, float]:
     Deep Learning §10.11.1, (10.48)–(10.49) {Pascanu, Mikolov & Bengio 2013}: the
     direction is kept (the result is a positive multiple of ``g``), only the step
     length is bounded. Chapter "The cliff and gradient clipping" derives it;
-    :func:`clip_elementwise` is the per-entry alternative.
+    :func:`rnnlib.clip_elementwise` is the per-entry alternative.
     """
     if not isinstance(g, Params):
         raise TypeError(f"g must be rnnlib.Params; got {type(g).__name__}")
@@ -217,7 +217,7 @@ def clip_elementwise(g: Params, threshold: float) -> tuple[Params, int]:
     -----
     Element-wise clipping {Mikolov 2012}, as in min-char-rnn's
     ``np.clip(dparam, -5, 5)``. Unlike norm clipping, (10.48)–(10.49) in
-    :func:`clip_by_global_norm`, it changes the direction of ``g`` whenever some
+    :func:`rnnlib.clip_by_global_norm`, it changes the direction of ``g`` whenever some
     but not all entries are clipped (chapter "The cliff and gradient clipping"
     shows it with SymPy). NaN entries stay NaN; ±inf become ±v.
     """
