@@ -18,6 +18,8 @@ Each equation of §10.2 is one function, exported here under the name that
 ``lstm``               the LSTM (10.40)–(10.44): :class:`rnnlib.lstm.LSTMParams`,
                        ``lstm.forward``, ``lstm.bptt``; its equations exported
                        here as ``rnnlib.lstm_forget_gate`` …
+``optim``              optimizers; gradient clipping, (10.48)–(10.49)
+``cliff``              the one-unit network with a cliff of §10.11.1
 ``equations``          the registry of equations and their functions
 ``forms``              each numbered equation as one SymPy expression
 ``notation``           the book's notation in SymPy and its LaTeX printer
@@ -37,6 +39,7 @@ function.
 # The GRU module: rnnlib.gru.forward, .bptt, … stay in it (at package level those
 # names are the vanilla RNN's); its per-equation functions are exported below.
 from . import gru as gru
+from .cliff import cliff_loss_and_grad, cliff_states
 from .equations import EQUATIONS
 from .fast import BPTTResult, bptt, loss_and_grads
 from .forward_pass import (
@@ -98,6 +101,7 @@ from .lstm import (
     lstm_state,
     lstm_step_backward,
 )
+from .optim import clip_by_global_norm, clip_elementwise, global_norm
 from .params import Params, init_params, zeros_like
 
 __all__ = [
@@ -120,5 +124,7 @@ __all__ = [
     # GRU
     "gru_update_gate", "gru_reset_gate", "gru_candidate", "gru_state",
     "gru_step_backward",
+    "clip_by_global_norm", "clip_elementwise", "global_norm",
+    "cliff_states", "cliff_loss_and_grad",
 ]
 __version__ = "0.1.0"

@@ -91,6 +91,10 @@ EQUATIONS: dict[str, Equation] = dict([
     _eq("10.45", "gru_state", "GRU state: old state and candidate mixed by u"),
     _eq("10.46", "gru_update_gate", "GRU update gate"),
     _eq("10.47", "gru_reset_gate", "GRU reset gate"),
+    _eq("10.48", "clip_by_global_norm",
+        "gradient clipping: the test, the norm exceeds the threshold (§10.11.1)"),
+    _eq("10.49", "clip_by_global_norm",
+        "gradient clipping: the update, rescale to the threshold"),
 ])
 
 

@@ -277,3 +277,18 @@ FORMS.update({
     "10.46": _eq(u(t), ElementwiseSigmoid(_add(bu, Uu * x(t), Wu * h(t)))),
     "10.47": _eq(r(t), ElementwiseSigmoid(_add(br, Ur * x(t), Wr * h(t)))),
 })
+
+
+# §10.11.1, clipping the gradient (chapter "The cliff and gradient clipping").
+# One rule printed over two numbers: (10.48) is its condition and (10.49) its
+# update. g is the gradient of all parameters read as one vector of n entries,
+# v > 0 the norm threshold, ‖g‖ the Euclidean norm.
+from .notation import IfClause, Rescale, Update, VectorNorm  # noqa: E402
+
+n_g = sp.Symbol("n", integer=True, positive=True)
+g = sp.MatrixSymbol("g", n_g, 1)
+v = sp.Symbol("v", positive=True)
+FORMS.update({
+    "10.48": IfClause(sp.StrictGreaterThan(VectorNorm(g), v)),
+    "10.49": Update(g, Rescale(g, v, VectorNorm(g))),
+})

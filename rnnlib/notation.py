@@ -400,6 +400,18 @@ class BookLatexPrinter(LatexPrinter):
     def _print_ElementwiseSigmoid(self, e):
         return rf"\sigma\big({self._print(e.args[1])}\big)"
 
+    # --- §10.11.1 (chapter "The cliff and gradient clipping")
+
+    def _print_Rescale(self, e):
+        g, num, den = e.args
+        return rf"\frac{{{self._print(g)} {self._print(num)}}}{{{self._print(den)}}}"
+
+    def _print_IfClause(self, e):
+        return rf"\text{{if }} {self._print(e.condition)}"
+
+    def _print_Update(self, e):
+        return rf"{self._print(e.lhs)} \leftarrow {self._print(e.rhs)}"
+
 
 def book_latex(expr) -> str:
     """LaTeX of ``expr`` in the book's notation (no surrounding ``$``)."""
@@ -573,3 +585,59 @@ class ElementwiseSigmoid(Elementwise):
         return MatrixExpr.__new__(cls, sp.Symbol("sigma"), args[-1])
 
     func_ = property(lambda self: lambda z: 1 / (1 + sp.exp(-z)))
+
+# ------------------------------------------------- §10.11.1, clipping the gradient
+# (chapter "The cliff and gradient clipping"): the rule (10.48)-(10.49) is a
+# condition and an assignment, not an equation, so it gets its own small classes.
+# Each one turns into plain SymPy when its argument is an explicit matrix, so
+# ``evaluate`` (which rebuilds unknown expressions from evaluated arguments) works
+# on them unchanged.
+
+
+class VectorNorm(Norm):
+    """``‖g‖``: the Euclidean norm of a column vector (with real entries).
+
+    Printed like :class:`Norm`; for an explicit ``sp.Matrix`` it is
+    ``sqrt(Σ_i g_i²)``.
+    """
+
+    def __new__(cls, e):
+        if isinstance(e, sp.MatrixBase):
+            return sp.sqrt(sum(entry**2 for entry in e))
+        return super().__new__(cls, e)
+
+
+class Rescale(MatrixExpr):
+    """``g v / s``: the vector ``g`` times the scalar ``v / s``, printed as the book
+    prints (10.49), ``\\frac{g v}{s}``. For an explicit matrix ``g`` it is
+    ``g * v / s``."""
+
+    def __new__(cls, g, num, den):
+        if isinstance(g, sp.MatrixBase):
+            return g * num / den
+        return super().__new__(cls, g, sp.sympify(num), sp.sympify(den))
+
+    shape = property(lambda self: self.args[0].shape)
+
+
+class IfClause(sp.Basic):
+    """``if condition``: the test of an update rule (10.48); ``.condition`` is a
+    SymPy relational such as ``‖g‖ > v``."""
+
+    def __new__(cls, condition):
+        return super().__new__(cls, condition)
+
+    condition = property(lambda self: self.args[0])
+
+
+class Update(sp.Basic):
+    """``lhs ← rhs``: an assignment in an algorithm (10.49); ``.lhs``, ``.rhs``."""
+
+    def __new__(cls, lhs, rhs):
+        return super().__new__(cls, lhs, rhs)
+
+    lhs = property(lambda self: self.args[0])
+    rhs = property(lambda self: self.args[1])
+
+
+__all__ += ["VectorNorm", "Rescale", "IfClause", "Update"]

@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from rnnlib import Params
+from .params import Params
 
 _STATE_SEP = "."
 
@@ -159,22 +159,88 @@ def check_state(opt, p: Params, state) -> None:
                              "negative values")
 
 
+def _check_grads(g) -> None:
+    from .cells import CELLS  # (not at import: rnnlib.cells imports the cells)
+
+    kinds = tuple(c.params_type for c in CELLS.values())
+    if type(g) not in kinds:
+        raise TypeError(f"g must be the gradient of one of the cells "
+                        f"({', '.join(k.__name__ for k in kinds)}); got "
+                        f"{type(g).__name__}")
+
+
 def global_norm(g: Params) -> float:
     """sqrt of the sum of squares of every entry of every gradient array."""
     return math.sqrt(sum(float(np.vdot(a, a)) for a in g.arrays().values()))
 
 
 def clip_by_global_norm(g: Params, max_norm: float) -> tuple[Params, float]:
-    """Rescale ``g`` to norm ``max_norm`` if its global norm is larger.
+    """If ‖g‖ > v, g ← g v / ‖g‖: rescale ``g`` to norm ``v = max_norm``.
 
-    Deep Learning §10.11.1 (Pascanu, Mikolov & Bengio 2013): if ‖g‖ > v, use
-    g · v / ‖g‖. The direction is kept; only the step length is bounded. Returns
-    the (possibly) clipped gradient and the norm before clipping.
+    Parameters
+    ----------
+    g : Params
+        The gradient; ‖g‖ is the global norm over all five arrays, as if they were
+        one vector (:func:`rnnlib.optim.global_norm`).
+    max_norm : float
+        The threshold ``v`` > 0.
+
+    Returns
+    -------
+    (Params, float)
+        The clipped gradient (``g`` itself, the same object, when ‖g‖ ≤ v) and ‖g‖
+        before clipping.
+
+    Notes
+    -----
+    Deep Learning §10.11.1, (10.48)–(10.49) {Pascanu, Mikolov & Bengio 2013}: the
+    direction is kept (the result is a positive multiple of ``g``), only the step
+    length is bounded. Chapter "The cliff and gradient clipping" derives it;
+    :func:`rnnlib.clip_elementwise` is the per-entry alternative.
     """
+    _check_grads(g)
     if not (isinstance(max_norm, (int, float)) and max_norm > 0):
         raise ValueError(f"max_norm must be a positive number; got {max_norm!r}")
     norm = global_norm(g)
-    if norm <= max_norm:
+    if norm <= max_norm:  # (10.48) if ‖g‖ > v ...
         return g, norm
-    scale = max_norm / norm
+    scale = max_norm / norm  # (10.49) ... g ← g v / ‖g‖
     return type(g)(**{n: a * a.dtype.type(scale) for n, a in g.arrays().items()}), norm
+
+
+def clip_elementwise(g: Params, threshold: float) -> tuple[Params, int]:
+    """g_i ← min(max(g_i, -v), v) for every entry: clip each entry to [-v, v].
+
+    Parameters
+    ----------
+    g : Params
+        The gradient.
+    threshold : float
+        ``v`` > 0, finite; every entry of every array is clipped to ``[-v, v]``.
+
+    Returns
+    -------
+    (Params, int)
+        The clipped gradient, in the dtype of ``g`` (``g`` itself, the same object,
+        when no entry exceeds ``v``), and how many entries were changed.
+
+    Notes
+    -----
+    Element-wise clipping {Mikolov 2012}, as in min-char-rnn's
+    ``np.clip(dparam, -5, 5)``. Unlike norm clipping, (10.48)–(10.49) in
+    :func:`rnnlib.clip_by_global_norm`, it changes the direction of ``g`` whenever some
+    but not all entries are clipped (chapter "The cliff and gradient clipping"
+    shows it with SymPy). NaN entries stay NaN; ±inf become ±v.
+    """
+    _check_grads(g)
+    if (isinstance(threshold, bool) or not isinstance(threshold, (int, float))
+            or not (math.isfinite(threshold) and threshold > 0)):
+        raise ValueError(f"threshold must be a positive finite number; got "
+                         f"{threshold!r}")
+    arrays = g.arrays()
+    n_clipped = sum(int(np.count_nonzero(np.abs(a) > threshold))
+                    for a in arrays.values())
+    if n_clipped == 0:
+        return g, 0
+    v = g.dtype.type(threshold)
+    return type(g)(**{n: np.clip(a, -v, v) for n, a in arrays.items()}), n_clipped

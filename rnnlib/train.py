@@ -6,8 +6,8 @@ read ``T`` characters at a time. Each chunk's gradient is the full BPTT gradient
 (10.17)–(10.28) of that chunk's loss, with the chunk's initial state ``h0`` taken
 from the end of the previous chunk but treated as a constant: the hidden state is
 carried forward, the gradient is not carried back across the boundary. Gradients
-are clipped by their global norm (Deep Learning §10.11.1) and passed to an
-optimizer from :mod:`rnnlib.optim`.
+are clipped by their global norm (Deep Learning §10.11.1), or entry by entry with
+``clip_mode="elementwise"``, and passed to an optimizer from :mod:`rnnlib.optim`.
 
 The update uses the gradient of the *mean* loss per character (the book's summed L
 divided by ``T·B``), so learning rates and the clipping threshold do not depend on
@@ -50,10 +50,16 @@ from .data import (
     streams,
     text_fingerprint,
 )
-from .optim import check_state, clip_by_global_norm, global_norm, make_optimizer
+from .optim import (
+    check_state,
+    clip_by_global_norm,
+    clip_elementwise,
+    global_norm,
+    make_optimizer,
+)
 
 LN2 = math.log(2.0)
-HISTORY_KEYS = ("step", "train_loss", "grad_norm", "val_step", "val_loss")
+HISTORY_KEYS = ("step", "train_loss", "grad_norm", "val_step", "val_loss", "clipped")
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,7 @@ class TrainConfig:
     optimizer: str = "adam"    # sgd, adagrad or adam
     lr: float = 2e-3
     clip: float = 1.0          # global-norm threshold; 0 disables clipping
+    clip_mode: str = "norm"    # norm: (10.48)-(10.49); elementwise: each entry to ±clip
     val_fraction: float = 0.1  # last part of the text held out for validation
     eval_every: int = 500      # steps between validation losses (0: only at the end)
     sample_every: int = 2000   # steps between printed samples (0: never)
@@ -99,6 +106,9 @@ class TrainConfig:
             raise ValueError(f"val_fraction must be in (0, 1); got {self.val_fraction}")
         if not (math.isfinite(self.temperature) and self.temperature > 0):
             raise ValueError(f"temperature must be positive; got {self.temperature!r}")
+        if self.clip_mode not in ("norm", "elementwise"):
+            raise ValueError(f"clip_mode must be norm or elementwise; got "
+                             f"{self.clip_mode!r}")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be float32 or float64; got {self.dtype!r}")
         make_optimizer(self.optimizer, self.lr)  # validates the name
@@ -144,6 +154,7 @@ class StepMetrics(NamedTuple):
     loss: float          # mean loss of the chunk before the update, nats per char
     grad_norm: float     # global norm of the mean-loss gradient, before clipping
     bptt_seconds: float  # time spent in loss_and_grads
+    clipped: bool = False  # whether clipping changed the gradient
 
 
 def train_step(state: TrainState, batch: tuple[np.ndarray, np.ndarray],
@@ -158,7 +169,7 @@ def train_step(state: TrainState, batch: tuple[np.ndarray, np.ndarray],
     batch : tuple
         Input and target ids, each an int array of shape (T, B).
     config : TrainConfig
-        Supplies ``optimizer``, ``lr`` and ``clip``.
+        Supplies ``optimizer``, ``lr``, ``clip`` and ``clip_mode``.
 
     Returns
     -------
@@ -175,14 +186,19 @@ def train_step(state: TrainState, batch: tuple[np.ndarray, np.ndarray],
     t_bptt = time.perf_counter() - t0                  # RNN: (10.17)-(10.28)
     scale = state.params.dtype.type(1.0 / y.size)     # summed L -> mean per char
     grads = type(grads)(**{n: a * scale for n, a in grads.arrays().items()})
-    if config.clip > 0:
-        grads, norm = clip_by_global_norm(grads, config.clip)  # §10.11.1
-    else:
+    if config.clip > 0 and config.clip_mode == "elementwise":
         norm = global_norm(grads)
+        grads, n_clipped = clip_elementwise(grads, config.clip)  # {Mikolov 2012}
+        clipped = n_clipped > 0
+    elif config.clip > 0:
+        grads, norm = clip_by_global_norm(grads, config.clip)  # (10.48)-(10.49)
+        clipped = norm > config.clip
+    else:
+        norm, clipped = global_norm(grads), False
     params, opt_state = opt.update(state.params, grads, state.opt_state)
     new = dataclasses.replace(state, params=params, opt_state=opt_state,
                               step=state.step + 1).with_carry(carry)  # carried,
-    return new, StepMetrics(loss / y.size, norm, t_bptt)  # not back-propagated
+    return new, StepMetrics(loss / y.size, norm, t_bptt, clipped)  # not back-propagated
 
 
 def evaluate(p: Params, ids: np.ndarray, T: int = 200, B: int = 8) -> float:
@@ -365,6 +381,7 @@ def _loop(run: _Run, progress: bool, checkpoint, log) -> tuple[TrainState, Vocab
             hist["step"].append(state.step)
             hist["train_loss"].append(m.loss)
             hist["grad_norm"].append(m.grad_norm)
+            hist["clipped"].append(int(m.clipped))
             bar.update(1)
             last = state.step == cfg.steps
             if state.step % 10 == 0 or last:

@@ -69,12 +69,14 @@ def test_every_labelled_equation_is_registered():
 
 def test_registry_covers_10_8_to_10_28():
     # §10.2 (10.8-10.28) and §10.7 (10.36-10.39, chapter "Long-term dependencies")
-    # and the LSTM of §10.10.1 (10.40-10.44, chapter "The LSTM")
+    # and the LSTM and GRU of §10.10 (10.40-10.47, chapters "The LSTM", "The GRU")
+    # and §10.11.1 (10.48-10.49, chapter "The cliff and gradient clipping")
     covered = set(EQUATIONS) | set(OUT_OF_SCOPE)
     assert covered == ({f"10.{k}" for k in range(8, 29)}
                        | {f"10.{k}" for k in range(36, 40)}
                        | {f"10.{k}" for k in range(40, 45)}  # LSTM
-                       | {f"10.{k}" for k in range(45, 48)})  # GRU
+                       | {f"10.{k}" for k in range(45, 48)}  # GRU
+                       | {"10.48", "10.49"})
 
 
 # ---------------------------------------------------------------- tests, by marker

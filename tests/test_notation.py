@@ -60,6 +60,9 @@ BOOK = {
     "10.43": r"h_{i}^{(t)} = \tanh\big(s_{i}^{(t)}\big) q_{i}^{(t)}",
     "10.44": r"q_{i}^{(t)} = \sigma\big(b^{o}_{i} + \sum_{j} U^{o}_{i,j} x_{j}^{(t)}"
              r" + \sum_{j} W^{o}_{i,j} h_{j}^{(t-1)}\big)",
+    # §10.11.1: one rule printed over two numbers, its test and its update
+    "10.48": r"\text{if } \lVert g \rVert > v",
+    "10.49": r"g \leftarrow \frac{g v}{\lVert g \rVert}",
 }
 
 
@@ -324,3 +327,33 @@ def test_evaluate_of_10_45_is_the_printed_gru_step():
         a = bm[i] + Um[i] * xm[0] + sum(Wm[i, j] * rm[j] * hm[j] for j in range(n))
         want = um[i] * hm[i] + (1 - um[i]) / (1 + sp.exp(-a))
         assert sp.expand(got[i] - want) == 0
+
+
+# ------------------------------------------ §10.11.1: the clipping rule (10.48)-(10.49)
+
+
+def test_clipping_forms_evaluate_to_the_explicit_rule():
+    from rnnlib.notation import IfClause, Update, VectorNorm
+
+    g1, g2, g3 = sp.symbols("g1 g2 g3", real=True)
+    gs = sp.Matrix([g1, g2, g3])
+    vals = {F.g: gs, F.v: F.v}
+    norm = sp.sqrt(g1**2 + g2**2 + g3**2)  # typed here, not taken from the form
+    assert isinstance(F.FORMS["10.48"], IfClause)
+    assert isinstance(F.FORMS["10.49"], Update) and F.FORMS["10.49"].lhs == F.g
+    cond = evaluate(F.FORMS["10.48"].condition, vals)
+    assert cond == sp.StrictGreaterThan(norm, F.v)
+    rule = evaluate(F.FORMS["10.49"].rhs, vals)
+    assert sp.expand(rule - gs * F.v / norm) == sp.zeros(3, 1)
+    assert VectorNorm(sp.Matrix([3, 4])) == 5
+
+
+def test_clipping_printer_pieces():
+    from rnnlib.notation import IfClause, Rescale, Update, VectorNorm
+
+    x = sp.MatrixSymbol("x", H, 1)
+    c = sp.Symbol("c")
+    assert book_latex(Rescale(x, c, VectorNorm(x))) == (
+        r"\frac{x c}{\lVert x \rVert}")
+    assert book_latex(IfClause(sp.StrictGreaterThan(c, 1))) == r"\text{if } c > 1"
+    assert book_latex(Update(x, 2 * x)) == r"x \leftarrow 2 x"
