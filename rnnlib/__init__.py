@@ -15,6 +15,8 @@ Each equation of §10.2 is one function, exported here under the name that
                        same, fast, for training
 ``gradient_check``     finite differences
 ``longterm``           (10.36)–(10.39) and the Jacobian products of §10.7
+``teacher_forcing``    (10.15)–(10.16): output recurrence, teacher forcing and
+                       free running (§10.2.1)
 ``equations``          the registry of equations and their functions
 ``forms``              each numbered equation as one SymPy expression
 ``notation``           the book's notation in SymPy and its LaTeX printer
@@ -71,6 +73,16 @@ from .longterm import (
 )
 from .loss import dL_dLt, sequence_loss, step_losses
 from .params import Params, init_params, zeros_like
+from .teacher_forcing import (
+    OutputForward,
+    OutputRecurrentParams,
+    free_running_loss_and_grads,
+    init_output_recurrent,
+    output_recurrent_forward,
+    sequence_log_prob,
+    teacher_forced_log_probs,
+    teacher_forced_loss_and_grads,
+)
 
 __all__ = [
     "Params", "init_params", "zeros_like",
@@ -86,5 +98,8 @@ __all__ = [
     "EQUATIONS",
     "linear_states", "linear_state_at", "eigendecompose", "eigen_state_at",
     "jacobian_products", "jacobian_norm_bound",
+    "OutputRecurrentParams", "OutputForward", "init_output_recurrent",
+    "output_recurrent_forward", "teacher_forced_log_probs", "sequence_log_prob",
+    "teacher_forced_loss_and_grads", "free_running_loss_and_grads",
 ]
 __version__ = "0.1.0"

@@ -83,8 +83,4 @@ EQUATIONS: dict[str, Equation] = dict([
 
 
 # Equations of §10.2 in the range 10.8–10.28 that rnnlib does not implement, and why.
-OUT_OF_SCOPE: dict[str, str] = {
-    "10.15": "§10.2.1, teacher forcing: a network whose outputs feed back into its "
-             "hidden units; the RNN of this book has no output-to-hidden connections.",
-    "10.16": "§10.2.1, teacher forcing (continued from 10.15).",
-}
+OUT_OF_SCOPE: dict[str, str] = {}

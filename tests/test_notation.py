@@ -49,6 +49,10 @@ BOOK = {
     "10.37": r"h^{(t)} = (W^{t})^\top h^{(0)}",
     "10.38": r"W = Q \Lambda Q^\top",
     "10.39": r"h^{(t)} = Q \Lambda^{t} Q^\top h^{(0)}",
+    # §10.2.1, teacher forcing: one equation over two numbers, p as the book writes it
+    "10.15": r"\log p\big(y^{(1)},y^{(2)} \mid x^{(1)},x^{(2)}\big)",
+    "10.16": r"= \log p\big(y^{(2)} \mid y^{(1)},x^{(1)},x^{(2)}\big)"
+             r" + \log p\big(y^{(1)} \mid x^{(1)},x^{(2)}\big)",
 }
 
 
