@@ -79,6 +79,13 @@ EQUATIONS: dict[str, Equation] = dict([
     _eq("10.37", "linear_state_at", "its solution as a matrix power"),
     _eq("10.38", "eigendecompose", "eigendecomposition W = Q Λ Q^T"),
     _eq("10.39", "eigen_state_at", "the power through the eigendecomposition"),
+    # §10.2.1, chapter "Teacher forcing and output recurrence": the output-recurrent
+    # network of figs 10.4/10.6 (rnnlib.teacher_forcing), W of shape (H, n_out).
+    # Printed as the book prints them (p, not p_model; conditioned on both inputs).
+    _eq("10.15", "sequence_log_prob",
+        "log-likelihood of an output sequence (output recurrence)"),
+    _eq("10.16", "teacher_forced_log_probs",
+        "its chain-rule split into teacher-forced conditionals"),
 ])
 
 
