@@ -129,7 +129,7 @@ class OutputForward(NamedTuple):
 def init_output_recurrent(n_in: int, n_hidden: int, n_out: int, seed=0,
                           dtype=np.float64, scale: float | None = None
                           ) -> OutputRecurrentParams:
-    """Small random weights ``N(0, scale²)`` and zero biases for the output-recurrent net.
+    """Random weights ``N(0, scale²)``, zero biases: the output-recurrent network.
 
     Parameters
     ----------
@@ -242,7 +242,8 @@ def output_recurrent_forward(p: OutputRecurrentParams, x, y=None, mode="teacher"
         return OutputForward(x, fed, a, *_step_outputs(p, a))
     if y is not None:
         raise ValueError("y must be None in mode 'free': the network feeds back its "
-                         "own outputs (score targets with rnnlib.step_losses(fwd.o, y))")
+                         "own outputs (score targets with "
+                         "rnnlib.step_losses(fwd.o, y))")
     if feed not in FEEDS:
         raise ValueError(f"feed must be 'sample', 'probs' or 'argmax'; got {feed!r}")
     _check_params(p)
@@ -426,7 +427,8 @@ def free_running_loss_and_grads(p: OutputRecurrentParams, x, y
     for t in range(y.shape[0] - 1, -1, -1):
         yhat = fwd.yhat[t]
         # through the softmax: (diag(ŷ) - ŷŷᵀ) dŷ, plus the step loss's ŷ - 1_y
-        do[t] = yhat - onehot[t] + yhat * (dyhat - (yhat * dyhat).sum(-1, keepdims=True))
+        back = yhat * (dyhat - (yhat * dyhat).sum(-1, keepdims=True))
+        do[t] = yhat - onehot[t] + back
         da[t] = (1 - fwd.h[t] ** 2) * (do[t] @ p.V)         # tanh'
         dyhat = da[t] @ p.W                                 # ŷ^(t-1) fed into a^(t)
     return loss, _param_grads(p, x, fwd, do, da)
