@@ -23,9 +23,10 @@ Why it matters (chapter "Teacher forcing and output recurrence"): by the chain r
 of probability (10.15)–(10.16) the log-likelihood of a target sequence is a sum of
 one term per step, each conditioned on the true earlier targets. Under teacher
 forcing those are inputs, not functions of the parameters, so the gradient of each
-step's loss involves that step only: :func:`teacher_forced_loss_and_grads` has no
+step's loss involves that step only: :func:`rnnlib.teacher_forced_loss_and_grads` has no
 loop over time and no back-propagation through time. Fed its own probabilities, the
-network is a recurrent net again and :func:`free_running_loss_and_grads` needs BPTT.
+network is a recurrent net again and :func:`rnnlib.free_running_loss_and_grads`
+needs BPTT.
 
 References: Goodfellow, Bengio & Courville (2016) §10.2.1; Williams & Zipser (1989).
 """
@@ -202,18 +203,21 @@ def output_recurrent_forward(p: OutputRecurrentParams, x, y=None, mode="teacher"
     Parameters
     ----------
     p : OutputRecurrentParams
-    x : ndarray, shape (T, B) int ids or (T, B, n_in) float
-    y : ndarray, shape (T, B) int in [0, n_out), only with ``mode="teacher"``
-        The targets; step t is fed the one-hot of ``y[t-2]`` (the book's y^(t-1)).
-    mode : {"teacher", "free"}
+    x : ndarray, shape (T, B) or (T, B, n_in)
+        Token ids, or dense float inputs.
+    y : ndarray, shape (T, B), optional
+        Integer targets in ``[0, n_out)``, only with ``mode="teacher"``: row ``t``
+        of the arrays is fed the one-hot of ``y[t-1]`` (the book's y^(t-1) at its
+        step t = row + 1), row 0 a zero vector.
+    mode : str, default "teacher"
         ``"teacher"``: teacher forcing, the true previous output is fed back (every
         step at once: nothing depends on an earlier step's result). ``"free"``: the
         model's own previous output is fed back, one step after the other.
-    feed : {"sample", "probs", "argmax"}, default "sample"
-        Free-running only: what of its own output the network feeds back — the
-        one-hot of a class drawn from ŷ^(t-1) (needs ``rng``), the probabilities
-        ŷ^(t-1) themselves (differentiable), or the one-hot of the most probable
-        class.
+    feed : str, default "sample"
+        ``"sample"``, ``"probs"`` or ``"argmax"``; free-running only: what of its
+        own output the network feeds back — the one-hot of a class drawn from
+        ŷ^(t-1) (needs ``rng``), the probabilities ŷ^(t-1) themselves
+        (differentiable), or the one-hot of the most probable class.
     rng : numpy.random.Generator or int, optional
         The random source for ``feed="sample"``.
 
@@ -288,8 +292,10 @@ def teacher_forced_log_probs(p: OutputRecurrentParams, x, y) -> np.ndarray:
     Parameters
     ----------
     p : OutputRecurrentParams
-    x : ndarray, shape (T, B) int ids or (T, B, n_in) float
-    y : ndarray, shape (T, B) int in [0, n_out)
+    x : ndarray, shape (T, B) or (T, B, n_in)
+        Token ids, or dense float inputs.
+    y : ndarray, shape (T, B)
+        Integer targets in ``[0, n_out)``.
 
     Returns
     -------
@@ -315,8 +321,10 @@ def sequence_log_prob(p: OutputRecurrentParams, x, y) -> np.ndarray:
     Parameters
     ----------
     p : OutputRecurrentParams
-    x : ndarray, shape (T, B) int ids or (T, B, n_in) float
-    y : ndarray, shape (T, B) int in [0, n_out)
+    x : ndarray, shape (T, B) or (T, B, n_in)
+        Token ids, or dense float inputs.
+    y : ndarray, shape (T, B)
+        Integer targets in ``[0, n_out)``.
 
     Returns
     -------
@@ -362,8 +370,10 @@ def teacher_forced_loss_and_grads(p: OutputRecurrentParams, x, y
     Parameters
     ----------
     p : OutputRecurrentParams
-    x : ndarray, shape (T, B) int ids or (T, B, n_in) float
-    y : ndarray, shape (T, B) int in [0, n_out)
+    x : ndarray, shape (T, B) or (T, B, n_in)
+        Token ids, or dense float inputs.
+    y : ndarray, shape (T, B)
+        Integer targets in ``[0, n_out)``.
 
     Returns
     -------
@@ -397,9 +407,10 @@ def free_running_loss_and_grads(p: OutputRecurrentParams, x, y
     Parameters
     ----------
     p : OutputRecurrentParams
-    x : ndarray, shape (T, B) int ids or (T, B, n_in) float
-    y : ndarray, shape (T, B) int in [0, n_out)
-        Only scored, never fed back.
+    x : ndarray, shape (T, B) or (T, B, n_in)
+        Token ids, or dense float inputs.
+    y : ndarray, shape (T, B)
+        Integer targets in ``[0, n_out)``; only scored, never fed back.
 
     Returns
     -------
