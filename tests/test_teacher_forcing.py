@@ -154,7 +154,7 @@ def test_sequence_log_prob_is_the_frequency_of_free_running_samples():
 
 
 @pytest.mark.equation("10.16")
-def test_log_probs_sum_to_zero_over_each_step_class():
+def test_conditionals_of_each_step_sum_to_one():
     """Each term of (10.16) is a normalised conditional: Σ_k p(y^(t)=k | …) = 1."""
     p, x, y = problem(4, 3, 5, 4, 3, False)
     total = np.zeros((4, 3))
