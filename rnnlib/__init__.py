@@ -20,6 +20,8 @@ Each equation of §10.2 is one function, exported here under the name that
                        here as ``rnnlib.lstm_forget_gate`` …
 ``optim``              optimizers; gradient clipping, (10.48)–(10.49)
 ``cliff``              the one-unit network with a cliff of §10.11.1
+``teacher_forcing``    (10.15)–(10.16): output recurrence, teacher forcing and
+                       free running (§10.2.1)
 ``equations``          the registry of equations and their functions
 ``forms``              each numbered equation as one SymPy expression
 ``notation``           the book's notation in SymPy and its LaTeX printer
@@ -103,6 +105,16 @@ from .lstm import (
 )
 from .optim import clip_by_global_norm, clip_elementwise, global_norm
 from .params import Params, init_params, zeros_like
+from .teacher_forcing import (
+    OutputForward,
+    OutputRecurrentParams,
+    free_running_loss_and_grads,
+    init_output_recurrent,
+    output_recurrent_forward,
+    sequence_log_prob,
+    teacher_forced_log_probs,
+    teacher_forced_loss_and_grads,
+)
 
 __all__ = [
     "Params", "init_params", "zeros_like",
@@ -126,5 +138,8 @@ __all__ = [
     "gru_step_backward",
     "clip_by_global_norm", "clip_elementwise", "global_norm",
     "cliff_states", "cliff_loss_and_grad",
+    "OutputRecurrentParams", "OutputForward", "init_output_recurrent",
+    "output_recurrent_forward", "teacher_forced_log_probs", "sequence_log_prob",
+    "teacher_forced_loss_and_grads", "free_running_loss_and_grads",
 ]
 __version__ = "0.1.0"

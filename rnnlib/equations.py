@@ -95,12 +95,15 @@ EQUATIONS: dict[str, Equation] = dict([
         "gradient clipping: the test, the norm exceeds the threshold (§10.11.1)"),
     _eq("10.49", "clip_by_global_norm",
         "gradient clipping: the update, rescale to the threshold"),
+    # §10.2.1, chapter "Teacher forcing and output recurrence": the output-recurrent
+    # network of figs 10.4/10.6 (rnnlib.teacher_forcing), W of shape (H, n_out).
+    # Printed as the book prints them (p, not p_model; conditioned on both inputs).
+    _eq("10.15", "sequence_log_prob",
+        "log-likelihood of an output sequence (output recurrence)"),
+    _eq("10.16", "teacher_forced_log_probs",
+        "its chain-rule split into teacher-forced conditionals"),
 ])
 
 
 # Equations of §10.2 in the range 10.8–10.28 that rnnlib does not implement, and why.
-OUT_OF_SCOPE: dict[str, str] = {
-    "10.15": "§10.2.1, teacher forcing: a network whose outputs feed back into its "
-             "hidden units; the RNN of this book has no output-to-hidden connections.",
-    "10.16": "§10.2.1, teacher forcing (continued from 10.15).",
-}
+OUT_OF_SCOPE: dict[str, str] = {}

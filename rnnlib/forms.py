@@ -17,6 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .notation import (
+    CondProb,
     Diag,
     Elementwise,
     Entry,
@@ -292,3 +293,19 @@ FORMS.update({
     "10.48": IfClause(sp.StrictGreaterThan(VectorNorm(g), v)),
     "10.49": Update(g, Rescale(g, v, VectorNorm(g))),
 })
+
+
+# Chapter "Teacher forcing and output recurrence" (§10.2.1): the chain rule of
+# probability for two steps, one equation over two numbers (like 10.12-10.14). The
+# book writes p, not p_model, and conditions on both inputs.
+def _p(outcomes, given):
+    return CondProb(outcomes, given)
+
+
+FORMS.update({
+    "10.15": sp.log(_p([y(1), y(2)], [x(1), x(2)])),
+    "10.16": _eq(sp.log(_p([y(1), y(2)], [x(1), x(2)])),
+                 sp.Add(sp.log(_p([y(2)], [y(1), x(1), x(2)])),
+                        sp.log(_p([y(1)], [x(1), x(2)])), evaluate=False)),
+})
+CONTINUED.add("10.16")

@@ -41,6 +41,7 @@ __all__ = [
     "SeqSet", "one_minus_square", "book_latex", "evaluate", "BookLatexPrinter",
     "TimeProduct", "Norm",
     "Component", "ScalarIndexSum", "Sigmoid", "ElementwiseSigmoid",
+    "CondProb",
 ]
 
 # Names printed differently from their identifier.
@@ -165,6 +166,18 @@ class Prob(sp.Expr):
 
     def __new__(cls, y, given):
         return super().__new__(cls, y, given)
+
+
+class CondProb(Prob):
+    """``p(y^(1), y^(2) | x^(1), x^(2))``: a probability of several outcomes given
+    several variables, as §10.2.1 writes it (10.15)-(10.16); both are ``sp.Tuple``.
+
+    A :class:`Prob`, so ``evaluate`` treats it as a leaf and ``log`` prints as
+    ``\\log p(…)``.
+    """
+
+    def __new__(cls, outcomes, given):
+        return sp.Expr.__new__(cls, sp.Tuple(*outcomes), sp.Tuple(*given))
 
 
 class IndexSum(MatrixExpr):
@@ -411,6 +424,12 @@ class BookLatexPrinter(LatexPrinter):
 
     def _print_Update(self, e):
         return rf"{self._print(e.lhs)} \leftarrow {self._print(e.rhs)}"
+
+    # --- §10.2.1 (chapter "Teacher forcing and output recurrence")
+
+    def _print_CondProb(self, e):
+        outcomes, given = (",".join(self._print(v) for v in arg) for arg in e.args)
+        return rf"p\big({outcomes} \mid {given}\big)"
 
 
 def book_latex(expr) -> str:

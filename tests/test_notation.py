@@ -63,6 +63,10 @@ BOOK = {
     # §10.11.1: one rule printed over two numbers, its test and its update
     "10.48": r"\text{if } \lVert g \rVert > v",
     "10.49": r"g \leftarrow \frac{g v}{\lVert g \rVert}",
+    # §10.2.1, teacher forcing: one equation over two numbers, p as the book writes it
+    "10.15": r"\log p\big(y^{(1)},y^{(2)} \mid x^{(1)},x^{(2)}\big)",
+    "10.16": r"= \log p\big(y^{(2)} \mid y^{(1)},x^{(1)},x^{(2)}\big)"
+             r" + \log p\big(y^{(1)} \mid x^{(1)},x^{(2)}\big)",
 }
 
 
