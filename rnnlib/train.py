@@ -140,7 +140,8 @@ class TrainState:
 
     @property
     def carry(self) -> tuple[np.ndarray, ...]:
-        """The states carried into the next chunk: ``(h,)``, or ``(h, s)``."""
+        """``(h,)``, or ``(h, s)`` for the LSTM, the states carried into the next
+        chunk."""
         return (self.h,) if self.s is None else (self.h, self.s)
 
     def with_carry(self, carry) -> TrainState:
