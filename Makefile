@@ -27,8 +27,8 @@ $(STAMP): requirements.txt requirements-lab.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), sys.version' 2>/dev/null \
 	  || { echo "error: Python >= 3.11 is needed (found: $$($(PYTHON) --version 2>&1)); run make PYTHON=python3.11 ..." >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
-	@echo "Installing pinned requirements into $(VENV) (about a minute the first time)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-lab.txt
+	@echo "Installing pinned requirements into $(VENV) (a minute or two the first time; bytecode is compiled on first import)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt -r requirements-lab.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 

@@ -53,7 +53,7 @@ else
 fi
 
 echo "--- pytest: tests/ and nbval pass 1 over chapters/"
-$BIN/python -m pytest tests chapters --nbval --nbval-current-env
+$BIN/python -m pytest tests chapters --nbval --nbval-current-env --durations=15
 rc1=$?
 step "pytest + nbval pass 1"
 
