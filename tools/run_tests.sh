@@ -7,7 +7,7 @@
 #   2. the HTML book, with warnings as errors, rendering the committed outputs
 #      (BOOK_EXECUTE_NOTEBOOKS=off): pass 1 below proves they are current
 #   3. the PDF: single-page HTML build printed by headless Chromium
-#   4. pytest over tests/ and chapters/ under strict nbval (pass 1), which also
+#   4. pytest (two workers) over tests/ and chapters/ under strict nbval (pass 1), which also
 #      tests the built site in the browser, the PDF, the Colab cell and `make lab`
 #   5. wait for pass 2; both passes must pass
 # Prints the time of each step at the end.
@@ -53,7 +53,11 @@ else
 fi
 
 echo "--- pytest: tests/ and nbval pass 1 over chapters/"
-$BIN/python -m pytest tests chapters --nbval --nbval-current-env --durations=15
+# Two workers: the second core is otherwise idle once pass 2 is done. --dist loadscope
+# keeps each file together, so a notebook's cells run in order in one kernel and a
+# module's fixtures (the fake-Colab environment, the web server) are built once.
+$BIN/python -m pytest tests chapters --nbval --nbval-current-env -n 2 --dist loadscope \
+  --durations=15
 rc1=$?
 step "pytest + nbval pass 1"
 
