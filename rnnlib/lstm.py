@@ -573,11 +573,10 @@ class _Workspace:
     do: np.ndarray      # (T, B, n_out)  ŷ, then ∇o L in place
     dh: np.ndarray      # (T, B, H)   V^T ∇o, then all of ∇h
     dA: np.ndarray      # (T, B, 4H)  ∇ of the pre-activations
-    K: np.ndarray       # (T, B, 4H)  local derivatives, see _backward
-    dsh: np.ndarray     # (T, B, H)   q (1 - tanh² s), the s-path of (10.43)
     ds: np.ndarray      # (B, H)
     tmp: np.ndarray     # (B, H)
     step: np.ndarray    # (B, 4H)
+    K: np.ndarray       # (B, 4H)  one step's local derivatives, see _backward
     key: tuple = ()
 
     @classmethod
@@ -590,8 +589,8 @@ class _Workspace:
 
             ws = _local.ws = cls(e(T, B, 4 * H), e(T + 1, B, H), e(T + 1, B, H),
                                  e(T, B, H), e(T, B, n_out), e(T, B, n_out),
-                                 e(T, B, H), e(T, B, 4 * H), e(T, B, 4 * H),
-                                 e(T, B, H), e(B, H), e(B, H), e(B, 4 * H), key)
+                                 e(T, B, H), e(T, B, 4 * H), e(B, H), e(B, H),
+                                 e(B, 4 * H), e(B, 4 * H), key)
         return ws
 
 
@@ -627,9 +626,11 @@ def loss_and_grads(p: LSTMParams, x, y, h0=None, s0=None) -> LSTMResult:
     h0, s0 = _initial(p, h0, B, "h0"), _initial(p, s0, B, "s0")
     y = check_targets(y, (T, B), p.n_out)
     ws = _Workspace.get(T, B, p.n_hidden, p.n_out, p.dtype)
-    Ucat = np.concatenate([getattr(p, "U" + k) for k in _GATES])   # (4H, n_in)
-    Wcat = np.concatenate([getattr(p, "W" + k) for k in _GATES])   # (4H, H)
-    bcat = np.concatenate([getattr(p, "b" + k) for k in _GATES])   # (4H,)
+    # The gates stacked [f g q z] into one (4H, ·) matrix each. The sigmoid gates'
+    # rows enter negated (exact), so exp of the product is exp(-a): see _forward.
+    Ucat = _stacked(p, "U", negate=True)                 # (4H, n_in)
+    Wcat = _stacked(p, "W", negate=True)                 # (4H, H)
+    bcat = _stacked(p, "b", negate=True)                 # (4H,)
     _forward(p, x, h0, s0, Ucat, Wcat, bcat, ws)
     log_yhat = ws.o
     loss = -float(np.take_along_axis(log_yhat, y[..., None], axis=-1).sum())
@@ -648,22 +649,35 @@ def bptt(p: LSTMParams, x, y, h0=None, s0=None) -> tuple[float, LSTMParams]:
     return r.loss, r.grads
 
 
+def _stacked(p, kind, negate):
+    """The four gates' ``kind`` arrays ("U", "W" or "b") stacked in the order
+    ``_GATES``; with ``negate`` the three sigmoid gates' blocks are negated."""
+    blocks = [getattr(p, kind + k) for k in _GATES]
+    out = np.concatenate(blocks)
+    if negate:
+        n = 3 * blocks[0].shape[0]
+        np.negative(out[:n], out=out[:n])
+    return out
+
+
 def _forward(p, x, h0, s0, Ucat, Wcat, bcat, ws) -> None:
+    """The forward pass into ``ws``; the sigmoid gates' rows of ``Ucat, Wcat,
+    bcat`` are negated, so the gates' pre-activations come out as -a and
+    σ(a) = 1 / (1 + exp(-a)) takes three in-place calls. (On this project's
+    machines np.exp is ~1.7x faster than np.tanh.)"""
     H = p.n_hidden
     A, s, h, tanh_s = ws.A, ws.s, ws.h, ws.tanh_s
-    # The sigmoid gates' rows enter negated, so that exp of the product is
-    # exp(-a) and σ(a) = 1 / (1 + exp(-a)) takes three in-place calls; negation is
-    # exact. (On this project's machines np.exp is ~1.7x faster than np.tanh.)
-    sign = np.ones((4 * H, 1), p.dtype)
-    sign[:3 * H] = -1
-    times_U(Ucat * sign, x, out=A)
-    A += bcat * sign[:, 0]                     # b + U x(t) of all gates, all t
-    WcatT = np.ascontiguousarray((Wcat * sign).T)   # (H, 4H)
+    if x.dtype.kind in "iu":                   # b + U x(t), all t: a row lookup
+        table = Ucat.T + bcat                  # (n_in, 4H)
+        np.take(table, x, axis=0, out=A, mode="clip")   # ids checked; "clip" does
+    else:                                      # not buffer the output as "raise" does
+        rows_matmul(x, Ucat.T, out=A)
+        A += bcat
     s[0], h[0] = s0, h0
     with np.errstate(over="ignore"):           # exp(-a) = inf for a << 0: σ = 0
         for t in range(x.shape[0]):
             At = A[t]
-            np.matmul(h[t], WcatT, out=ws.step)
+            np.matmul(h[t], Wcat.T, out=ws.step)
             At += ws.step                      # -a (gates), a (cell input)
             sig = At[:, :3 * H]
             np.exp(sig, out=sig)
@@ -686,70 +700,70 @@ def _forward(p, x, h0, s0, Ucat, Wcat, bcat, ws) -> None:
 
 
 def _backward(p, x, y, Wcat, ws):
+    """∇ of every parameter from the forward pass in ``ws``; ``Wcat`` has the
+    sigmoid gates' rows negated (as in :func:`_forward`), so ``dA`` holds ∇ of
+    -a for them and the parameter gradients of those blocks are negated back."""
     H = p.n_hidden
-    T, B = x.shape[:2]
-    A, s, h, tanh_s, do, dh, dA, K = ws.A, ws.s, ws.h, ws.tanh_s, ws.do, ws.dh, \
-        ws.dA, ws.K
-    f, g, q, z = A[..., :H], A[..., H:2 * H], A[..., 2 * H:3 * H], A[..., 3 * H:]
+    A, s, h, tanh_s, do, dh, dA = ws.A, ws.s, ws.h, ws.tanh_s, ws.do, ws.dh, ws.dA
     target = y[..., None]                      # (10.18) ∇o L = ŷ - 1_y, in place
     np.put_along_axis(do, target, np.take_along_axis(do, target, -1) - 1, -1)
     rows_matmul(do, p.V, out=dh)               # V^T ∇o(t) L, all t at once
-    # Local derivatives for all t at once, so the loop over time does few calls:
-    # ∇a^f = ∇s ⊙ s(t-1) f(1-f), ∇a^g = ∇s ⊙ z g(1-g), ∇a^o = ∇h ⊙ tanh(s) q(1-q),
-    # ∇a = ∇s ⊙ g (1-z²), and ∇s gets ∇h ⊙ q (1 - tanh²(s)) (10.40)-(10.44).
-    Kf, Kg, Kq, Kz = K[..., :H], K[..., H:2 * H], K[..., 2 * H:3 * H], K[..., 3 * H:]
-    np.subtract(1, f, out=Kf)
-    Kf *= f
-    Kf *= s[:-1]
-    np.subtract(1, g, out=Kg)
-    Kg *= g
-    Kg *= z
-    np.subtract(1, q, out=Kq)
-    Kq *= q
-    Kq *= tanh_s
-    np.multiply(z, z, out=Kz)
-    np.subtract(1, Kz, out=Kz)
-    Kz *= g
-    dsh = ws.dsh
-    np.multiply(tanh_s, tanh_s, out=dsh)
-    np.subtract(1, dsh, out=dsh)
-    dsh *= q                                   # ∂s-path of (10.43): q (1 - tanh² s)
-    Kfg = K[..., :2 * H].reshape(T, B, 2, H)
-    dAfg = dA[..., :2 * H].reshape(T, B, 2, H)
-    ds = ws.ds
+    # One step's local derivatives K = ∂(gate value)/∂(its pre-activation) times
+    # the factor ∇s or ∇h meets (10.40)-(10.44), computed per step while A[t] is in
+    # cache: with the negated rows, ∇(-a^f) = -∇s ⊙ s(t-1) f(1-f), and so on:
+    #   K_f = -s(t-1) f(1-f),  K_g = -z g(1-g),  K_q = -tanh(s) q(1-q),  K_z = g(1-z²)
+    # and ∇s(t) gets ∇h ⊙ q (1 - tanh² s) (10.43).
+    K, tmp, ds = ws.K, ws.tmp, ws.ds
+    Ks, Kf, Kg, Kq, Kz = K[:, :3 * H], K[:, :H], K[:, H:2 * H], K[:, 2 * H:3 * H], \
+        K[:, 3 * H:]
     ds[:] = 0
-    for t in range(T - 1, -1, -1):
-        dht = dh[t]
-        if t < T - 1:
-            np.matmul(dA[t + 1], Wcat, out=ws.tmp)
-            dht += ws.tmp                      # ∇h(t) += Σ_gates W^T ∇a(t+1)
-        np.multiply(dht, dsh[t], out=ws.tmp)
-        ds += ws.tmp                           # (10.43) ∇s(t)
-        np.multiply(ds[:, None, :], Kfg[t], out=dAfg[t])   # (10.40), (10.42)
-        np.multiply(dht, Kq[t], out=dA[t, :, 2 * H:3 * H])  # (10.44)
-        np.multiply(ds, Kz[t], out=dA[t, :, 3 * H:])        # (10.41)
-        ds *= f[t]                             # (10.41) ∇s(t-1) through f ⊙ s(t-1)
+    for t in range(x.shape[0] - 1, -1, -1):
+        At, dAt, dht = A[t], dA[t], dh[t]
+        f, g, q, z = At[:, :H], At[:, H:2 * H], At[:, 2 * H:3 * H], At[:, 3 * H:]
+        if t < x.shape[0] - 1:
+            np.matmul(dA[t + 1], Wcat, out=tmp)
+            dht += tmp                         # ∇h(t) += Σ_gates W^T ∇a(t+1)
+        np.multiply(tanh_s[t], tanh_s[t], out=tmp)
+        np.subtract(1, tmp, out=tmp)
+        tmp *= q
+        tmp *= dht
+        ds += tmp                              # (10.43) ∇s(t)
+        sig = At[:, :3 * H]
+        np.subtract(sig, 1, out=Ks)
+        Ks *= sig                              # -σ(1-σ) for f, g, q
+        Kf *= s[t]
+        Kg *= z
+        Kq *= tanh_s[t]
+        np.multiply(z, z, out=Kz)
+        np.subtract(1, Kz, out=Kz)
+        Kz *= g
+        np.multiply(ds, Kf, out=dAt[:, :H])    # (10.40)
+        np.multiply(ds, Kg, out=dAt[:, H:2 * H])    # (10.42)
+        np.multiply(dht, Kq, out=dAt[:, 2 * H:3 * H])  # (10.44)
+        np.multiply(ds, Kz, out=dAt[:, 3 * H:])     # (10.41)
+        ds *= f                                # (10.41) ∇s(t-1) through f ⊙ s(t-1)
     dh0 = dA[0] @ Wcat
     ds0 = ds.copy()
     dAr = rows(dA)
     dWcat = dAr.T @ rows(h[:-1])               # Σ_t ∇a(t) h(t-1)^T, all gates
-    dUcat = _grad_Ucat(dA, x, p.n_in)
-    dbcat = dAr.sum(axis=0)
+    dUcat, dbcat = _grad_Ucat_b(dA, x, p.n_in)
     grads = {}
     for k, gate in enumerate(_GATES):
         block = slice(k * H, (k + 1) * H)
-        grads["U" + gate] = dUcat[block]
-        grads["W" + gate] = dWcat[block]
-        grads["b" + gate] = dbcat[block]
+        sign = -1 if gate else 1               # the negated rows, back
+        grads["U" + gate] = sign * dUcat[block]
+        grads["W" + gate] = sign * dWcat[block]
+        grads["b" + gate] = sign * dbcat[block]
     grads["V"] = rows(do).T @ rows(h[1:])      # (10.24)
     grads["c"] = rows(do).sum(axis=0)          # (10.22)
     return LSTMParams(**{n: grads[n] for n in NAMES}), dh0, ds0
 
 
-def _grad_Ucat(dA, x, n_in):
-    """Σ_t ∇a(t) x(t)^T for the stacked gates: ``(4H, n_in)``."""
+def _grad_Ucat_b(dA, x, n_in):
+    """Σ_t ∇a(t) x(t)^T ``(4H, n_in)`` and Σ_t ∇a(t) ``(4H,)`` for the stacked gates."""
     if x.dtype.kind in "iu":
-        # sum the rows of each id after sorting by id (see rnnlib.fast._grad_U)
+        # sum the rows of each id after sorting by id (see rnnlib.fast._grad_U);
+        # every row has one id, so ∇b is the sum of those n_in sums
         ids = x.ravel()
         order = np.argsort(ids, kind="stable")
         ids = ids[order]
@@ -758,8 +772,8 @@ def _grad_Ucat(dA, x, n_in):
         dUT = np.zeros((n_in, dA.shape[-1]), dA.dtype)
         for start, end in zip(starts, np.r_[starts[1:], ids.size], strict=True):
             sorted_dA[start:end].sum(axis=0, out=dUT[ids[start]])
-        return np.ascontiguousarray(dUT.T)
-    return rows(dA).T @ rows(x)
+        return np.ascontiguousarray(dUT.T), dUT.sum(axis=0)
+    return rows(dA).T @ rows(x), rows(dA).sum(axis=0)
 
 
 # ---------------------------------------------------------------- helpers
