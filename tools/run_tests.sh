@@ -43,7 +43,9 @@ step "HTML build"
 
 if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then
   echo "--- PDF"
-  $BIN/jupyter-book build . --all "${JB_FLAGS[@]}" --builder singlehtml \
+  # No --all: the HTML build above has just read every source afresh, so the
+  # single-page build reuses that environment (_build/.doctrees) and only writes.
+  $BIN/jupyter-book build . "${JB_FLAGS[@]}" --builder singlehtml \
     || fail "single-page HTML build"
   $BIN/python tools/print_pdf.py _build/singlehtml _build/html/book.pdf \
     || fail "PDF printing"
