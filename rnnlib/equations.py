@@ -3,8 +3,10 @@
 ``EQUATIONS`` is the single source of truth behind the book's equation index: for
 every equation number it holds the equation as a SymPy expression
 (:data:`rnnlib.forms.FORMS`, printed in the book's notation by
-:func:`rnnlib.notation.book_latex`; 10.21 and 10.39 in their corrected forms, see the
-chapters that derive them) and the one function that implements it, by the name
+:func:`rnnlib.notation.book_latex`; as printed, except 10.21 and 10.39, held in their
+corrected forms, see the chapters that derive them) and the one function that
+implements it (for 10.41 and 10.45-10.47, printed with the book's nonstandard cells,
+with ``variant="book"``; by default it computes the standard cell), by the name
 under which the package exports it: ``"grad_V"`` is ``rnnlib.grad_V``.
 
 The tests declare what they check with a marker, ``@pytest.mark.equation("10.24")``;
@@ -79,10 +81,11 @@ EQUATIONS: dict[str, Equation] = dict([
     _eq("10.37", "linear_state_at", "its solution as a matrix power"),
     _eq("10.38", "eigendecompose", "eigendecomposition W = Q Λ Q^T"),
     _eq("10.39", "eigen_state_at", "the power through the eigendecomposition"),
-    # LSTM (§10.10.1), chapter "The LSTM"; 10.41 with the standard tanh cell input
+    # LSTM (§10.10.1), chapter "The LSTM"; the forms as printed (10.41 with the book's
+    # σ cell input), the functions compute the standard LSTM (tanh) by default
     _eq("10.40", "lstm_forget_gate", "LSTM forget gate"),
-    _eq("10.41", "lstm_state", "LSTM state update (tanh cell input; the book "
-                               "prints σ)"),
+    _eq("10.41", "lstm_state", "LSTM state update (as printed, σ cell input: "
+                               "variant='book'; default tanh)"),
     _eq("10.42", "lstm_input_gate", "LSTM external input gate"),
     _eq("10.43", "lstm_output", "LSTM output"),
     _eq("10.44", "lstm_output_gate", "LSTM output gate"),

@@ -7,9 +7,16 @@ the same objects. Sizes ``H, n_in, n_out`` and the indices ``t, tau, i`` are Sym
 symbols; ``W, U, V, b, c`` are matrix symbols with the book's shapes; column vectors
 as in the book (the code's rows are their transposes).
 
-10.21 is held in its corrected form ``W^T diag(1-(h^(t+1))^2) ∇_{h^(t+1)} L + …``;
-the book prints ``W^T (∇_{h^(t+1)} L) diag(1-(h^(t+1))^2)``, which chapter
-"Back through time" quotes and shows to be ill-formed.
+The convention: every equation is held as the book prints it, unless the printed form
+is wrong. 10.21 is held in its corrected form ``W^T diag(1-(h^(t+1))^2) ∇_{h^(t+1)} L
++ …``; the book prints ``W^T (∇_{h^(t+1)} L) diag(1-(h^(t+1))^2)``, which chapter
+"Back through time" quotes and shows to be ill-formed; 10.39 likewise (chapter
+"Long-term dependencies"). Where the book prints a well-formed cell that differs from
+the standard one (10.41, the LSTM's σ cell input; 10.45-10.47, the GRU's σ candidate
+and gates at t-1), the printed form is held, the standard form is held next to it
+(``LSTM_STANDARD_10_41``, ``GRU_STANDARD``) and displayed by the chapter too, and
+rnnlib's function computes the standard cell by default, the printed one with
+``variant="book"``.
 """
 
 from __future__ import annotations
@@ -195,9 +202,10 @@ def glue_equation(number: str) -> None:
 # ---------------------------------------------------------------- LSTM (§10.10.1)
 # (10.40)-(10.44) in the book's index form, entry i of each vector, sums over j.
 # The book names the output gate q but its parameters b^o, U^o, W^o; rnnlib's
-# fields are bq, Uq, Wq. 10.41 is held with the tanh cell input of the standard
-# LSTM (Hochreiter & Schmidhuber, 1997; Gers et al., 2000; PyTorch's nn.LSTM); the
-# book prints σ there, held as LSTM_BOOK_10_41 and compared in chapter "The LSTM".
+# fields are bq, Uq, Wq. As every well-formed equation, 10.41 is held as the book
+# prints it, with σ around the cell input; LSTM_STANDARD_10_41 is the standard LSTM's
+# tanh there (Hochreiter & Schmidhuber, 1997; Gers et al., 2000; PyTorch's nn.LSTM),
+# which rnnlib computes by default. Chapter "The LSTM" shows both and compares them.
 from .notation import Component, ScalarIndexSum, Sigmoid  # noqa: E402
 
 j = sp.Symbol("j", integer=True)
@@ -222,15 +230,15 @@ def _lstm(name, s):
     return Entry(Seq(name, s, H), i)
 
 
-LSTM_BOOK_10_41 = _eq(_lstm("s", t), sp.Add(
+LSTM_STANDARD_10_41 = _eq(_lstm("s", t), sp.Add(
     _lstm("f", t) * _lstm("s", t - 1),
-    _lstm("g", t) * Sigmoid(lstm_affine("", t)), evaluate=False))
+    _lstm("g", t) * sp.tanh(lstm_affine("", t)), evaluate=False))
 
 FORMS.update({
     "10.40": _eq(_lstm("f", t), Sigmoid(lstm_affine("f", t))),
     "10.41": _eq(_lstm("s", t), sp.Add(
         _lstm("f", t) * _lstm("s", t - 1),
-        _lstm("g", t) * sp.tanh(lstm_affine("", t)), evaluate=False)),
+        _lstm("g", t) * Sigmoid(lstm_affine("", t)), evaluate=False)),
     "10.42": _eq(_lstm("g", t), Sigmoid(lstm_affine("g", t))),
     "10.43": _eq(_lstm("h", t), sp.Mul(sp.tanh(_lstm("s", t)), _lstm("q", t),
                                        evaluate=False)),
@@ -242,9 +250,10 @@ FORMS.update({
 # (10.45)-(10.47) as the book prints them, in vector form (the book writes them entry
 # by entry, h_i^(t) = ...; the same equations): the candidate squashed by σ, and the
 # step to h^(t) reading u^(t-1), r^(t-1), x^(t-1). rnnlib's functions compute the
-# standard cell of Cho et al. (2014) by default (tanh; the gates of the step to h^(t)
-# from x^(t), h^(t-1)) and this printed form with variant="book"; chapter "Gated
-# recurrent units" proves the printed forms equal to variant="book" and compares.
+# standard cell of Cho et al. (2014), GRU_STANDARD below, by default (tanh; the gates
+# of the step to h^(t) from x^(t), h^(t-1)) and this printed form with
+# variant="book"; chapter "Gated recurrent units" proves the printed forms equal to
+# variant="book" and GRU_STANDARD equal to the default, and compares them.
 from .notation import ElementwiseSigmoid  # noqa: E402
 
 Uu = sp.MatrixSymbol("U^u", H, n_in)
@@ -278,6 +287,31 @@ FORMS.update({
     "10.46": _eq(u(t), ElementwiseSigmoid(_add(bu, Uu * x(t), Wu * h(t)))),
     "10.47": _eq(r(t), ElementwiseSigmoid(_add(br, Ur * x(t), Wr * h(t)))),
 })
+
+
+def h_tilde(s):
+    """h̃^(s), the GRU's candidate state: (H × 1)."""
+    return Seq(r"\tilde{h}", s, H)
+
+
+# The GRU of Cho et al. (2014) in the book's names: the step to h^(t) reads x^(t),
+# h^(t-1) and its own gates, the candidate is squashed by tanh. rnnlib's GRU
+# functions compute it by default; chapter "Gated recurrent units" displays these
+# next to the printed 10.45-10.47 and proves both equal to SymPy's step.
+GRU_STANDARD = (
+    _eq(u(t), ElementwiseSigmoid(_add(bu, Uu * x(t), Wu * h(t - 1)))),
+    _eq(r(t), ElementwiseSigmoid(_add(br, Ur * x(t), Wr * h(t - 1)))),
+    _eq(h_tilde(t), Elementwise(sp.tanh, _add(
+        b, U * x(t), sp.MatMul(W, _had(r(t), h(t - 1)), evaluate=False)))),
+    _eq(h(t), _add(_had(u(t), h(t - 1)),
+                   _had(_add(sp.OneMatrix(H, 1), -u(t)), h_tilde(t)))),
+)
+
+
+def latex_lines(forms) -> str:
+    """Several forms printed one per line, centred (``gathered``)."""
+    return (r"\begin{gathered}" + r" \\ ".join(book_latex(f) for f in forms)
+            + r"\end{gathered}")
 
 
 # §10.11.1, clipping the gradient (chapter "The cliff and gradient clipping").

@@ -49,11 +49,11 @@ BOOK = {
     "10.37": r"h^{(t)} = (W^{t})^\top h^{(0)}",
     "10.38": r"W = Q \Lambda Q^\top",
     "10.39": r"h^{(t)} = Q \Lambda^{t} Q^\top h^{(0)}",
-    # LSTM (§10.10.1), index form as the book prints it; 10.41 with the standard
-    # tanh cell input (the book prints σ: LSTM_BOOK_10_41 below)
+    # LSTM (§10.10.1), index form as the book prints it, 10.41 with σ around the cell
+    # input (the standard LSTM's tanh: LSTM_STANDARD_10_41 below)
     "10.40": r"f_{i}^{(t)} = \sigma\big(b^{f}_{i} + \sum_{j} U^{f}_{i,j} x_{j}^{(t)}"
              r" + \sum_{j} W^{f}_{i,j} h_{j}^{(t-1)}\big)",
-    "10.41": r"s_{i}^{(t)} = f_{i}^{(t)} s_{i}^{(t-1)} + g_{i}^{(t)} \tanh\big(b_{i}"
+    "10.41": r"s_{i}^{(t)} = f_{i}^{(t)} s_{i}^{(t-1)} + g_{i}^{(t)} \sigma\big(b_{i}"
              r" + \sum_{j} U_{i,j} x_{j}^{(t)} + \sum_{j} W_{i,j} h_{j}^{(t-1)}\big)",
     "10.42": r"g_{i}^{(t)} = \sigma\big(b^{g}_{i} + \sum_{j} U^{g}_{i,j} x_{j}^{(t)}"
              r" + \sum_{j} W^{g}_{i,j} h_{j}^{(t-1)}\big)",
@@ -249,10 +249,26 @@ def test_evaluate_orders_a_time_product_latest_first():
 # ---------------------------------------------------------------- LSTM (§10.10.1)
 
 
-def test_lstm_10_41_as_printed_in_the_book_squashes_the_cell_input_with_sigma():
-    assert book_latex(F.LSTM_BOOK_10_41) == (
-        r"s_{i}^{(t)} = f_{i}^{(t)} s_{i}^{(t-1)} + g_{i}^{(t)} \sigma\big(b_{i}"
+def test_standard_lstm_state_update_squashes_the_cell_input_with_tanh():
+    assert book_latex(F.LSTM_STANDARD_10_41) == (
+        r"s_{i}^{(t)} = f_{i}^{(t)} s_{i}^{(t-1)} + g_{i}^{(t)} \tanh\big(b_{i}"
         r" + \sum_{j} U_{i,j} x_{j}^{(t)} + \sum_{j} W_{i,j} h_{j}^{(t-1)}\big)")
+
+
+def test_standard_gru_forms_print_as_cho_et_al():
+    """Cho et al.'s GRU, displayed in chapter "Gated recurrent units" next to the
+    printed 10.45-10.47: gates from x^(t) and h^(t-1), a tanh candidate."""
+    assert [book_latex(f) for f in F.GRU_STANDARD] == [
+        r"u^{(t)} = \sigma\big(b^{u} + U^{u} x^{(t)} + W^{u} h^{(t-1)}\big)",
+        r"r^{(t)} = \sigma\big(b^{r} + U^{r} x^{(t)} + W^{r} h^{(t-1)}\big)",
+        r"\tilde{h}^{(t)} = \tanh\big(b + U x^{(t)} + W \big(r^{(t)} \odot h^{(t-1)}"
+        r"\big)\big)",
+        r"h^{(t)} = u^{(t)} \odot h^{(t-1)} + \big(1 - u^{(t)}\big) \odot"
+        r" \tilde{h}^{(t)}",
+    ]
+    assert F.latex_lines(F.GRU_STANDARD[:2]) == (
+        r"\begin{gathered}" + book_latex(F.GRU_STANDARD[0]) + r" \\ "
+        + book_latex(F.GRU_STANDARD[1]) + r"\end{gathered}")
 
 
 def test_lstm_index_form_evaluates_to_the_entries_of_explicit_matrices():
