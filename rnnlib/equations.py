@@ -5,8 +5,8 @@ every equation number it holds the equation as a SymPy expression
 (:data:`rnnlib.forms.FORMS`, printed in the book's notation by
 :func:`rnnlib.notation.book_latex`; as printed, except 10.21 and 10.39, held in their
 corrected forms, see the chapters that derive them) and the one function that
-implements it (for 10.41 and 10.45-10.47, printed with the book's nonstandard cells,
-with ``variant="book"``; by default it computes the standard cell), by the name
+implements it (for 10.41 and 10.45, printed with the book's nonstandard cells, with
+``variant="book"``; by default it computes the standard cell), by the name
 under which the package exports it: ``"grad_V"`` is ``rnnlib.grad_V``.
 
 The tests declare what they check with a marker, ``@pytest.mark.equation("10.24")``;
@@ -91,7 +91,8 @@ EQUATIONS: dict[str, Equation] = dict([
     _eq("10.44", "lstm_output_gate", "LSTM output gate"),
     # §10.10.2, the GRU (chapter "Gated recurrent units"); the forms are printed as
     # the book prints them, the functions compute Cho et al.'s cell by default
-    _eq("10.45", "gru_state", "GRU state: old state and candidate mixed by u"),
+    _eq("10.45", "gru_state", "GRU state update (as printed, σ candidate and gates "
+                              "at t-1: variant='book'; default Cho et al.)"),
     _eq("10.46", "gru_update_gate", "GRU update gate"),
     _eq("10.47", "gru_reset_gate", "GRU reset gate"),
     _eq("10.48", "clip_by_global_norm",

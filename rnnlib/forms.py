@@ -1,4 +1,5 @@
-"""The book's numbered equations (Deep Learning §10.2) as SymPy expressions.
+"""The book's numbered equations (Deep Learning ch. 10: §10.2, §10.7, §10.10,
+§10.11.1) as SymPy expressions.
 
 One source for what the reader sees: each chapter proves its derivation equal to
 the form held here (``expand(derived - evaluate(form.rhs, …)) == 0``) and displays
@@ -7,9 +8,10 @@ the same objects. Sizes ``H, n_in, n_out`` and the indices ``t, tau, i`` are Sym
 symbols; ``W, U, V, b, c`` are matrix symbols with the book's shapes; column vectors
 as in the book (the code's rows are their transposes).
 
-The convention: every equation is held as the book prints it, unless the printed form
-is wrong. 10.21 is held in its corrected form ``W^T diag(1-(h^(t+1))^2) ∇_{h^(t+1)} L
-+ …``; the book prints ``W^T (∇_{h^(t+1)} L) diag(1-(h^(t+1))^2)``, which chapter
+The convention: every equation is held as the book prints it (10.45-10.47 in vector
+form, where the book writes them entry by entry), unless the printed form is wrong.
+10.21 is held in its corrected form ``W^T diag(1-(h^(t+1))^2) ∇_{h^(t+1)} L + …``;
+the book prints ``W^T (∇_{h^(t+1)} L) diag(1-(h^(t+1))^2)``, which chapter
 "Back through time" quotes and shows to be ill-formed; 10.39 likewise (chapter
 "Long-term dependencies"). Where the book prints a well-formed cell that differs from
 the standard one (10.41, the LSTM's σ cell input; 10.45-10.47, the GRU's σ candidate
@@ -202,10 +204,11 @@ def glue_equation(number: str) -> None:
 # ---------------------------------------------------------------- LSTM (§10.10.1)
 # (10.40)-(10.44) in the book's index form, entry i of each vector, sums over j.
 # The book names the output gate q but its parameters b^o, U^o, W^o; rnnlib's
-# fields are bq, Uq, Wq. As every well-formed equation, 10.41 is held as the book
-# prints it, with σ around the cell input; LSTM_STANDARD_10_41 is the standard LSTM's
-# tanh there (Hochreiter & Schmidhuber, 1997; Gers et al., 2000; PyTorch's nn.LSTM),
-# which rnnlib computes by default. Chapter "The LSTM" shows both and compares them.
+# fields are bq, Uq, Wq. Like every well-formed equation, 10.41 is held as the book
+# prints it, with σ around the cell input; LSTM_STANDARD_10_41 has the tanh of today's
+# LSTM there (Gers et al.'s cell with its forget gate; PyTorch's nn.LSTM; Hochreiter &
+# Schmidhuber, 1997, squashed with a sigmoid stretched to (-2, 2)), which rnnlib
+# computes by default. Chapter "The LSTM" shows both and compares them.
 from .notation import Component, ScalarIndexSum, Sigmoid  # noqa: E402
 
 j = sp.Symbol("j", integer=True)
@@ -297,7 +300,9 @@ def h_tilde(s):
 # The GRU of Cho et al. (2014) in the book's names: the step to h^(t) reads x^(t),
 # h^(t-1) and its own gates, the candidate is squashed by tanh. rnnlib's GRU
 # functions compute it by default; chapter "Gated recurrent units" displays these
-# next to the printed 10.45-10.47 and proves both equal to SymPy's step.
+# next to the printed 10.45-10.47 and proves them equal to its SymPy step of Cho et
+# al. on (h^(0), x^(1)) (and the printed forms equal to the same step with σ on
+# (h^(0), x^(0))).
 GRU_STANDARD = (
     _eq(u(t), ElementwiseSigmoid(_add(bu, Uu * x(t), Wu * h(t - 1)))),
     _eq(r(t), ElementwiseSigmoid(_add(br, Ur * x(t), Wr * h(t - 1)))),

@@ -9,11 +9,14 @@ step to ``h^(t)`` uses. The book's column-vector ``W h`` is ``h @ W.T`` on rows.
 
 The cell (``variant="standard"``, Cho et al., 2014, with the book's names)::
 
-    u^(t) = σ(b^u + U^u x^(t) + W^u h^(t-1))           update gate (10.46)
-    r^(t) = σ(b^r + U^r x^(t) + W^r h^(t-1))           reset gate  (10.47)
+    u^(t) = σ(b^u + U^u x^(t) + W^u h^(t-1))           update gate (cf. 10.46)
+    r^(t) = σ(b^r + U^r x^(t) + W^r h^(t-1))           reset gate  (cf. 10.47)
     h̃^(t) = tanh(b + U x^(t) + W (r^(t) ⊙ h^(t-1)))    candidate
-    h^(t) = u^(t) ⊙ h^(t-1) + (1 - u^(t)) ⊙ h̃^(t)      state       (10.45)
+    h^(t) = u^(t) ⊙ h^(t-1) + (1 - u^(t)) ⊙ h̃^(t)      state       (cf. 10.45)
     o^(t) = c + V h^(t)                                 output, as (10.10)
+
+(:data:`rnnlib.forms.GRU_STANDARD`; "cf.": the book's numbered equations print the
+``"book"`` variant below.)
 
 ``variant="book"`` is (10.45)–(10.47) as printed: the candidate is squashed by
 σ, and the step to ``h^(t)`` reads the gates ``u^(t-1), r^(t-1)`` of

@@ -6,7 +6,9 @@ For each equation of the registry, exactly one chapter places it with
 exactly what :mod:`rnnlib.forms` prints today; and the chapter has a code cell that
 proves ``FORMS["10.N"]`` equal to its derivation. No chapter types a numbered
 equation by hand: ``\\tag`` and ``(eq-…)`` labels on hand-typed math are refused,
-except the marked quotation of the book's misprinted 10.21.
+except the marked quotations of the book's printed 10.21 and 10.39 (held corrected).
+The standard cells displayed next to the book's printed 10.41 and 10.45–10.47 are
+glued from :mod:`rnnlib.forms` too, and their stored LaTeX is checked the same way.
 """
 
 import re
@@ -98,3 +100,24 @@ def test_the_misprint_of_10_21_is_quoted_as_such():
     assert len(quotes) == 1, f"{name}: one marked quotation of the printed 10.21"
     assert "As printed in the book" in quotes[0]
     assert r"\operatorname{diag}" in quotes[0] and "W^\\top" in quotes[0]
+
+
+# Unnumbered displays glued from rnnlib.forms: glue key -> (chapter, what it prints).
+STANDARD_FORMS = {
+    "lstm-standard-10-41": ("10_lstm.ipynb",
+                            lambda: forms.book_latex(forms.LSTM_STANDARD_10_41)),
+    "gru-standard": ("11_gru.ipynb", lambda: forms.latex_lines(forms.GRU_STANDARD)),
+}
+
+
+@pytest.mark.parametrize("key", sorted(STANDARD_FORMS))
+def test_standard_cell_is_glued_from_its_form(key):
+    name, printed = STANDARD_FORMS[key]
+    cells = NOTEBOOKS[name].cells
+    assert any(f"```{{glue:math}} {key}\n" in c.source for c in cells
+               if c.cell_type == "markdown"), f"{name}: {key} is not displayed"
+    stored = [o["data"]["text/latex"] for c in cells if c.cell_type == "code"
+              for o in c.get("outputs", [])
+              if o.get("metadata", {}).get("scrapbook", {}).get("name") == key]
+    assert stored == [f"$\\displaystyle {printed()}$"], (
+        f"{name}: the stored {key} is not what rnnlib.forms prints; re-execute")
