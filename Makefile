@@ -73,7 +73,8 @@ lab: $(STAMP)
 
 # ruff, then tools/run_tests.sh: nbval pass 2 in a Binder-style environment on
 # another OpenBLAS kernel (in the background), the HTML book and the PDF rendering the
-# committed outputs, then pytest with nbval pass 1. See the script for the details.
+# committed outputs and pytest over tests/, then, alone, nbval pass 1 over chapters/.
+# See the script for the details.
 test: $(STAMP)
 	$(BIN)/ruff check rnnlib tests benchmarks tools _ext
 	PYTHON=$(PYTHON) bash tools/run_tests.sh

@@ -130,12 +130,15 @@ def test_colab_cell_script_is_idempotent(tmp_path):
     assert sum(colab_cell.is_colab_cell(c) for c in nb.cells) == 1
 
 
-def run_cell(source, colab, tmp_path):
-    """Run the cell's code in a fresh Python; ``colab`` fakes google.colab."""
+def run_cell(source, colab, tmp_path, rnnlib_installed=False):
+    """Run the cell's code in a fresh Python; ``colab`` fakes google.colab. Without
+    ``rnnlib_installed`` the Python starts without site-packages (``-S``), so it
+    does not find this checkout's rnnlib (pip, which the cell runs, still works)."""
     prelude = FAKE_COLAB_PTH if colab else ""
     script = tmp_path / "cell.py"
     script.write_text(prelude + source + "\n")
-    return subprocess.run([sys.executable, str(script)], capture_output=True,
+    flags = [] if rnnlib_installed else ["-S"]
+    return subprocess.run([sys.executable, *flags, str(script)], capture_output=True,
                           text=True, cwd=tmp_path, timeout=120)
 
 
@@ -151,6 +154,13 @@ def test_colab_cell_runs_pip_on_colab(tmp_path):
     r = run_cell(source, colab=True, tmp_path=tmp_path)
     assert r.returncode != 0
     assert "nonexistent" in r.stderr
+
+
+def test_colab_cell_skips_pip_once_rnnlib_is_installed(tmp_path):
+    """Run again in the same Colab runtime (or a second chapter there): no pip."""
+    source = colab_cell.cell_source("file:///nonexistent/repo", "main")
+    r = run_cell(source, colab=True, tmp_path=tmp_path, rnnlib_installed=True)
+    assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
 
 
 # --- Colab: every chapter, in a faked Colab ------------------------------------------
@@ -223,7 +233,7 @@ def test_student_version_of_every_chapter_runs_on_fake_colab(colab, tmp_path):
     )
     paths = sorted(content.glob("*.ipynb"))
     assert [p.name for p in paths] == [p.name for p in CHAPTERS]
-    # the first chapter installs rnnlib; the others then find it installed
+    # the first chapter installs rnnlib; the others find it and skip pip
     results = [execute(paths[0], colab)]
     with ThreadPoolExecutor(2) as pool:
         results += list(pool.map(lambda p: execute(p, colab), paths[1:]))

@@ -5,7 +5,8 @@ Usage:  python tools/colab_cell.py [--chapters DIR] [--url URL] [--ref REF] [--c
 Google Colab opens a chapter on its own, without the repository, so ``from rnnlib
 import ...`` would fail there. The first cell of every chapter therefore installs
 ``rnnlib`` from the book's repository with pip, only when it runs on Colab (the
-``google.colab`` module is loaded) and does nothing, printing nothing, anywhere
+``google.colab`` module is loaded) and only once per Colab runtime (run again, it
+finds rnnlib and skips pip's ~10 s), and does nothing, printing nothing, anywhere
 else: nbval and the website are unaffected. The cell carries the tag
 ``remove-cell``, so the website does not show it, and ``colab-setup``, by which this
 script finds it again: running the script twice changes nothing.
@@ -31,12 +32,13 @@ TAG = "colab-setup"
 HIDE = "remove-cell"
 
 TEMPLATE = '''\
-# Google Colab only: install rnnlib, the book's library, from its repository.
-# Elsewhere this cell does nothing (the website hides it). Written by
+# Google Colab only: install rnnlib, the book's library, from its repository, once
+# per runtime. Elsewhere this cell does nothing (the website hides it). Written by
 # tools/colab_cell.py from repository.url in _config.yml.
+import importlib.util
 import sys
 
-if "google.colab" in sys.modules:
+if "google.colab" in sys.modules and importlib.util.find_spec("rnnlib") is None:
     import subprocess
 
     subprocess.run(

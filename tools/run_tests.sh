@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # The steps of `make test` after ruff (the Makefile has set up .venv and exported
-# JUPYTER_PATH). Each notebook is executed once per nbval pass and nowhere else:
-#   1. nbval pass 2 starts in the background, on the other core: a Binder-style
-#      environment built from binder/ in a fresh copy of the repository, every
-#      chapter under strict nbval with another OpenBLAS kernel (tools/binder_check.sh)
-#   2. the HTML book, with warnings as errors, rendering the committed outputs
-#      (BOOK_EXECUTE_NOTEBOOKS=off): pass 1 below proves they are current
-#   3. the PDF: single-page HTML build printed by headless Chromium
-#   4. pytest (two workers) over tests/ and chapters/ under strict nbval (pass 1), which also
-#      tests the built site in the browser, the PDF, the Colab cell and `make lab`
-#   5. wait for pass 2; both passes must pass
-# Prints the time of each step at the end.
+# JUPYTER_PATH). Each notebook is executed once per nbval pass and nowhere else.
+# Two stages, so that no BLAS library ever runs more threads than there are cores
+# (OpenBLAS threads wait for each other by spinning: oversubscribed, chapter 6's
+# training cell once took 275 s instead of 19 s):
+#   stage 1, everything single-threaded BLAS, side by side on the two cores:
+#     - nbval pass 2 in the background: a Binder-style environment built from
+#       binder/ in a fresh copy of the repository, every chapter under strict nbval
+#       with another OpenBLAS kernel and one thread (tools/binder_check.sh)
+#     - the HTML book, with warnings as errors, rendering the committed outputs
+#       (BOOK_EXECUTE_NOTEBOOKS=off): pass 1 below proves they are current
+#     - the PDF: single-page HTML build printed by headless Chromium
+#     - pytest over tests/ (two workers, OPENBLAS_NUM_THREADS=1): the unit tests,
+#       the built site in the browser, the PDF, the Colab cell and `make lab`
+#   stage 2, alone, once pass 2 is done:
+#     - nbval pass 1 over chapters/ in the default environment: OpenBLAS's default
+#       kernel and thread count (all cores), so the two passes differ in kernel and
+#       in thread count
+#   Both passes must pass. Prints the time of each step at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
@@ -54,14 +61,12 @@ else
   echo "note: no chromium: no PDF; its tests and the browser test will skip"
 fi
 
-echo "--- pytest: tests/ and nbval pass 1 over chapters/"
-# Two workers: the second core is otherwise idle once pass 2 is done. --dist loadscope
-# keeps each file together, so a notebook's cells run in order in one kernel and a
-# module's fixtures (the fake-Colab environment, the web server) are built once.
-$BIN/python -m pytest tests chapters --nbval --nbval-current-env -n 2 --dist loadscope \
-  --durations=15
-rc1=$?
-step "pytest + nbval pass 1"
+echo "--- pytest: tests/ (one BLAS thread per process, next to pass 2)"
+# Two workers; --dist loadscope keeps each file together, so a module's fixtures (the
+# fake-Colab environment, the web server) are built once.
+OPENBLAS_NUM_THREADS=1 $BIN/python -m pytest tests -n 2 --dist loadscope --durations=10
+rc0=$?
+step "pytest tests/"
 
 echo "--- waiting for nbval pass 2"
 wait $pid2
@@ -69,8 +74,14 @@ rc2=$?
 trap - EXIT
 cat "$PASS2.log"
 step "wait for pass 2 (it took $((SECONDS - start2))s in all)"
+
+echo "--- nbval pass 1 over chapters/ (default environment, nothing else running)"
+$BIN/python -m pytest chapters --nbval --nbval-current-env --durations=10
+rc1=$?
+step "nbval pass 1"
 kernel=$(grep -o 'OpenBLAS runs the [^ ]* kernel' "$PASS2.log" || echo 'kernel unknown')
+echo "--- pytest tests/: exit $rc0"
 echo "--- nbval pass 1 (default environment): exit $rc1"
 echo "--- nbval pass 2 (Binder environment, $kernel, 1 thread): exit $rc2"
 report
-[ "$rc1" = 0 ] && [ "$rc2" = 0 ]
+[ "$rc0" = 0 ] && [ "$rc1" = 0 ] && [ "$rc2" = 0 ]
