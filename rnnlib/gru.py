@@ -15,7 +15,7 @@ The cell (``variant="standard"``, Cho et al., 2014, with the book's names)::
     h^(t) = u^(t) ⊙ h^(t-1) + (1 - u^(t)) ⊙ h̃^(t)      state       (cf. 10.45)
     o^(t) = c + V h^(t)                                 output, as (10.10)
 
-(:data:`rnnlib.forms.GRU_STANDARD`; "cf.": the book's numbered equations print the
+(``rnnlib.forms.GRU_STANDARD``; "cf.": the book's numbered equations print the
 ``"book"`` variant below.)
 
 ``variant="book"`` is (10.45)–(10.47) as printed: the candidate is squashed by
