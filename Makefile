@@ -27,9 +27,14 @@ $(STAMP): requirements.txt requirements-lab.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), sys.version' 2>/dev/null \
 	  || { echo "error: Python >= 3.11 is needed (found: $$($(PYTHON) --version 2>&1)); run make PYTHON=python3.11 ..." >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
-	@echo "Installing pinned requirements into $(VENV) (a minute or two the first time; bytecode is compiled on first import)"
+	@echo "Installing pinned requirements into $(VENV) (a minute or two the first time)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt -r requirements-lab.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@# Bytecode for all of site-packages, on every core (pip would compile on one).
+	@# Not optional: where PYTHONDONTWRITEBYTECODE is set (as in many container
+	@# images, and on this project's CI machine) nothing is cached on import, and
+	@# every kernel then compiles numpy, sympy and matplotlib again (5-8 s each).
+	$(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null
 	@touch $@
 
 # The single-page HTML build, printed to PDF by headless Chromium (tools/print_pdf.py).

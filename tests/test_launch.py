@@ -174,7 +174,7 @@ def colab(tmp_path_factory):
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-compile",
+        [str(python), "-m", "pip", "install", "--quiet",  # compiled, as on Colab
          "--disable-pip-version-check", *pins(COLAB_PACKAGES)],
         check=True, capture_output=True, timeout=600,
     )

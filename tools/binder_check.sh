@@ -27,7 +27,9 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 "$python" "$here/tools/repo_copy.py" "$work/repo" >/dev/null
 "$python" -m venv "$work/venv"
-export PATH="$work/venv/bin:$PATH" PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_COMPILE=1
+# pip compiles bytecode as it installs, as on Binder (where PYTHONDONTWRITEBYTECODE,
+# if set, would otherwise make every kernel recompile its imports).
+export PATH="$work/venv/bin:$PATH" PIP_DISABLE_PIP_VERSION_CHECK=1
 unset JUPYTER_PATH PYTHONPATH VIRTUAL_ENV
 cd "$work/repo"
 echo "binder: pip install -r binder/requirements.txt, then binder/postBuild"
