@@ -76,13 +76,13 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) \
 	  --ServerApp.default_url=/lab/tree/chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# ruff, then tools/run_tests.sh: nbval pass 2 in a Binder-style environment on
-# another OpenBLAS kernel (in the background), the HTML book and the PDF rendering the
-# committed outputs and pytest over tests/, then, alone, nbval pass 1 over chapters/.
-# See the script for the details.
-test: $(STAMP)
-	$(BIN)/ruff check rnnlib tests benchmarks tools _ext
-	PYTHON=$(PYTHON) bash tools/run_tests.sh
+# tools/run_tests.sh: nbval pass 2 in a Binder-style environment on another OpenBLAS
+# kernel starts in the background (it builds its own environment), then .venv is set
+# up ($(STAMP), by this Makefile) while it installs, then ruff, the HTML book and the
+# PDF rendering the committed outputs and pytest over tests/, then, alone, nbval pass
+# 1 over chapters/. See the script for the details.
+test:
+	MAKE="$(MAKE)" PYTHON=$(PYTHON) bash tools/run_tests.sh
 
 # Static checks. ruff with the rules of pyproject.toml ([tool.ruff]: pyflakes,
 # pycodestyle, isort, bugbear) over all code, plus numpy, pyupgrade, comprehension

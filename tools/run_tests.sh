@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The steps of `make test` after ruff (the Makefile has set up .venv and exported
-# JUPYTER_PATH). Each notebook is executed once per nbval pass and nowhere else.
+# The steps of `make test` (the Makefile exports JUPYTER_PATH). Each notebook is
+# executed once per nbval pass and nowhere else.
 # Two stages, so that no BLAS library ever runs more threads than there are cores
 # (OpenBLAS threads wait for each other by spinning: oversubscribed, chapter 6's
 # training cell once took 275 s instead of 19 s):
 #   stage 1, everything single-threaded BLAS, side by side on the two cores:
+#     - .venv set up by `make .venv/.installed` if needed (pass 2 installs its own
+#       environment meanwhile), then ruff
 #     - nbval pass 2 in the background: a Binder-style environment built from
 #       binder/ in a fresh copy of the repository, every chapter under strict nbval
 #       with another OpenBLAS kernel and one thread (tools/binder_check.sh)
@@ -43,6 +45,11 @@ pid2=$!
 trap 'kill -- -$pid2 2>/dev/null' EXIT  # its own process group (setsid)
 
 fail() { echo "error: $1" >&2; step "$1 (failed)"; report; exit 1; }
+
+echo "--- .venv (pinned requirements and rnnlib) and ruff"
+${MAKE:-make} --no-print-directory PYTHON="$PYTHON" .venv/.installed || fail ".venv set-up"
+$BIN/ruff check rnnlib tests benchmarks tools _ext || fail "ruff"
+step ".venv set-up and ruff"
 
 echo "--- book (HTML, committed outputs)"
 $BIN/jupyter-book build . --all "${JB_FLAGS[@]}" || fail "HTML build"
