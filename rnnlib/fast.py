@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._arrays import rows, rows_matmul, times_U
+from ._arrays import rows, rows_matmul, sum_rows_by_id, times_U
 from ._validate import check_h0, check_params, check_targets, check_x
 from .params import Params
 
@@ -192,16 +192,6 @@ def _backward(p: Params, x, y, ws: Workspace) -> tuple[Params, np.ndarray]:
 
 def _grad_U(da, x, n_in):
     if x.dtype.kind in "iu":                   # (10.28), one-hot x(t):
-        # add ∇a(t) to column x(t) of dU. Sorting the T·B rows by id turns the
-        # scatter into one sum per distinct id (faster than np.add.at, and than
-        # np.add.reduceat along axis 0, by 5-10x at T=100, B=64, H=512).
-        ids = x.ravel()
-        order = np.argsort(ids, kind="stable")
-        ids = ids[order]
-        sorted_da = np.take(rows(da), order, axis=0)
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        dUT = np.zeros((n_in, da.shape[-1]), da.dtype)
-        for start, end in zip(starts, np.r_[starts[1:], ids.size], strict=True):
-            sorted_da[start:end].sum(axis=0, out=dUT[ids[start]])
-        return np.ascontiguousarray(dUT.T)
+        # add ∇a(t) to column x(t) of dU, one sum per distinct id
+        return np.ascontiguousarray(sum_rows_by_id(rows(da), x, n_in).T)
     return rows(da).T @ rows(x)                # (10.28) Σ_t ∇a(t) x(t)^T

@@ -62,7 +62,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._arrays import rows, rows_matmul, times_U
+from ._arrays import rows, rows_matmul, sum_rows_by_id, times_U
 from ._validate import (
     FLOAT_DTYPES,
     as_array,
@@ -728,15 +728,7 @@ def loss_and_grads(p: GRUParams, x, y, h0=None) -> GRUResult:
 def _grad_U(da, x, n_in):
     """Σ_t ∇a^(t) x^(t)^T for rows ``da (T·B, k)``; ids by sorted segment sums."""
     if x.dtype.kind in "iu":
-        ids = x.ravel()
-        order = np.argsort(ids, kind="stable")
-        ids = ids[order]
-        sorted_da = np.take(da, order, axis=0)
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        dUT = np.zeros((n_in, da.shape[-1]), da.dtype)
-        for start, end in zip(starts, np.r_[starts[1:], ids.size], strict=True):
-            sorted_da[start:end].sum(axis=0, out=dUT[ids[start]])
-        return np.ascontiguousarray(dUT.T)
+        return np.ascontiguousarray(sum_rows_by_id(da, x, n_in).T)
     return np.ascontiguousarray(da.T @ rows(x))
 
 

@@ -54,7 +54,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._arrays import rows, rows_matmul, times_U
+from ._arrays import rows, rows_matmul, sum_rows_by_id, times_U
 from ._validate import (
     FLOAT_DTYPES,
     as_array,
@@ -762,16 +762,8 @@ def _backward(p, x, y, Wcat, ws):
 def _grad_Ucat_b(dA, x, n_in):
     """Σ_t ∇a(t) x(t)^T ``(4H, n_in)`` and Σ_t ∇a(t) ``(4H,)`` for the stacked gates."""
     if x.dtype.kind in "iu":
-        # sum the rows of each id after sorting by id (see rnnlib.fast._grad_U);
-        # every row has one id, so ∇b is the sum of those n_in sums
-        ids = x.ravel()
-        order = np.argsort(ids, kind="stable")
-        ids = ids[order]
-        sorted_dA = np.take(rows(dA), order, axis=0)
-        starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-        dUT = np.zeros((n_in, dA.shape[-1]), dA.dtype)
-        for start, end in zip(starts, np.r_[starts[1:], ids.size], strict=True):
-            sorted_dA[start:end].sum(axis=0, out=dUT[ids[start]])
+        # every row has one id, so ∇b is the sum of the n_in per-id sums
+        dUT = sum_rows_by_id(rows(dA), x, n_in)
         return np.ascontiguousarray(dUT.T), dUT.sum(axis=0)
     return rows(dA).T @ rows(x), rows(dA).sum(axis=0)
 
