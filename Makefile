@@ -20,6 +20,10 @@ JB_FLAGS := -W -n --keep-going
 CHROMIUM := $(shell command -v chromium || command -v chromium-browser)
 # Notebooks run on the kernel of .venv even if the user has another "python3" kernel.
 export JUPYTER_PATH := $(CURDIR)/$(VENV)/share/jupyter
+# Python caches bytecode on first import (many container images, this project's CI
+# machine among them, set PYTHONDONTWRITEBYTECODE; every kernel then compiled numpy,
+# sympy and matplotlib again, 5-8 s each). Only what is imported gets compiled.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: book pdf serve lab test lint clean
 
@@ -27,14 +31,12 @@ $(STAMP): requirements.txt requirements-lab.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), sys.version' 2>/dev/null \
 	  || { echo "error: Python >= 3.11 is needed (found: $$($(PYTHON) --version 2>&1)); run make PYTHON=python3.11 ..." >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
-	@echo "Installing pinned requirements into $(VENV) (a minute or two the first time)"
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt -r requirements-lab.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	@# Bytecode for all of site-packages, on every core (pip would compile on one).
-	@# Not optional: where PYTHONDONTWRITEBYTECODE is set (as in many container
-	@# images, and on this project's CI machine) nothing is cached on import, and
-	@# every kernel then compiles numpy, sympy and matplotlib again (5-8 s each).
-	$(BIN)/python -m compileall -q -j 0 "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null
+	@# uv (pinned in requirements.txt) installs the same exact pins from PyPI as pip
+	@# would, ~15x faster (4 s instead of ~65 s here); pip stays in .venv.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements.txt)"
+	@echo "Installing pinned requirements into $(VENV)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt -r requirements-lab.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 
 # The single-page HTML build, printed to PDF by headless Chromium (tools/print_pdf.py).
@@ -76,11 +78,11 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) \
 	  --ServerApp.default_url=/lab/tree/chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# tools/run_tests.sh: nbval pass 2 in a Binder-style environment on another OpenBLAS
-# kernel starts in the background (it builds its own environment), then .venv is set
-# up ($(STAMP), by this Makefile) while it installs, then ruff, the HTML book and the
-# PDF rendering the committed outputs and pytest over tests/, then, alone, nbval pass
-# 1 over chapters/. See the script for the details.
+# tools/run_tests.sh: .venv ($(STAMP), by this Makefile), then side by side, one BLAS
+# thread per process: nbval pass 1 over chapters/ in .venv; nbval pass 2 in a
+# Binder-style environment on another OpenBLAS kernel; the fake-Colab tests; and
+# ruff, the HTML book and the PDF rendering the committed outputs, pytest over the
+# rest of tests/. See the script for the details.
 test:
 	MAKE="$(MAKE)" PYTHON=$(PYTHON) bash tools/run_tests.sh
 

@@ -173,9 +173,11 @@ def colab(tmp_path_factory):
     env_dir = work / "venv"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
+    # uv, from the project's environment: the same pins as pip, 10x faster (the
+    # chapters' first cell then runs pip itself, as on Colab)
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet",  # compiled, as on Colab
-         "--disable-pip-version-check", *pins(COLAB_PACKAGES)],
+        [str(Path(sys.executable).with_name("uv")), "pip", "install", "--quiet",
+         "--python", str(python), *pins(COLAB_PACKAGES)],
         check=True, capture_output=True, timeout=600,
     )
     site = subprocess.run(
@@ -195,8 +197,10 @@ def colab(tmp_path_factory):
 
 
 def execute(path, colab, timeout=900):
+    # bytecode cached on first import, as on Colab (not recompiled by each kernel)
     env = {k: v for k, v in os.environ.items()
-           if k not in ("JUPYTER_PATH", "PYTHONPATH", "VIRTUAL_ENV")}
+           if k not in ("JUPYTER_PATH", "PYTHONPATH", "VIRTUAL_ENV",
+                        "PYTHONDONTWRITEBYTECODE")}
     env["JUPYTER_PATH"] = str(colab["jupyter_path"])
     # two notebooks run side by side next to nbval pass 2: one BLAS thread each, so
     # they do not oversubscribe the cores (the outputs are not compared here)
