@@ -196,7 +196,7 @@ def glue_equation(number: str) -> None:
     the equation as the cell's output, the website shows it in the text, and both
     are exactly what this module prints. nbval compares the stored LaTeX.
     """
-    from myst_nb import glue
+    from .notebook import glue
 
     glue("eq-" + number.replace(".", "-"), display(number), display=True)
 

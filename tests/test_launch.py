@@ -253,6 +253,10 @@ def test_student_version_of_every_chapter_runs_on_fake_colab(colab, tmp_path):
         capture_output=True, text=True, check=True,
     ).stdout
     assert "Location:" in shown and str(ROOT) not in shown  # not this checkout
+    # the chapters' glue ran without myst-nb (rnnlib.notebook's stand-in)
+    absent = subprocess.run([str(colab["python"]), "-c", "import myst_nb"],
+                            capture_output=True, text=True)
+    assert "ModuleNotFoundError" in absent.stderr
 
 
 def imported_modules(cells):

@@ -42,8 +42,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("rnnlib") is None:
     import subprocess
 
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "{requirement}",
-         "{glue}"],
+        [sys.executable, "-m", "pip", "install", "--quiet", "{requirement}"],
         check=True,
     )'''
 
@@ -57,20 +56,12 @@ def repository(config: Path = ROOT / "_config.yml") -> tuple[str, str]:
     return url.rstrip("/"), repo.get("branch") or "main"
 
 
-def pinned(name: str, requirements: Path = ROOT / "requirements.txt") -> str:
-    """The ``name==version`` line of ``requirements.txt``."""
-    for line in requirements.read_text(encoding="utf-8").splitlines():
-        if line.split("==")[0].strip().lower() == name:
-            return line.split("#")[0].strip()
-    raise ValueError(f"{requirements}: {name} is not pinned")
-
-
 def cell_source(url: str, ref: str) -> str:
-    """The cell's code: ``pip install git+URL@REF`` (rnnlib) and the pinned myst-nb
-    (the chapters glue equations and numbers into the text with it), on Colab only."""
+    """The cell's code: ``pip install git+URL@REF`` (rnnlib), on Colab only. Nothing
+    else: the chapters' ``glue`` (:mod:`rnnlib.notebook`) needs no myst-nb there."""
     if '"' in url or '"' in ref:
         raise ValueError(f"quotes are not allowed in the URL or ref: {url!r} {ref!r}")
-    return TEMPLATE.format(requirement=f"git+{url}@{ref}", glue=pinned("myst-nb"))
+    return TEMPLATE.format(requirement=f"git+{url}@{ref}")
 
 
 def is_colab_cell(cell) -> bool:
