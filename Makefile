@@ -31,8 +31,9 @@ $(STAMP): requirements.txt requirements-lab.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), sys.version' 2>/dev/null \
 	  || { echo "error: Python >= 3.11 is needed (found: $$($(PYTHON) --version 2>&1)); run make PYTHON=python3.11 ..." >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "Creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
-	@# uv (pinned in requirements.txt) installs the same exact pins from PyPI as pip
-	@# would, ~15x faster (4 s instead of ~65 s here); pip stays in .venv.
+	@# uv (pinned in requirements.txt) installs the same exact pins as pip, ~15x
+	@# faster (4 s instead of ~65 s here); pip stays in .venv. uv reads PyPI, not
+	@# pip's configuration: behind a mirror, set UV_INDEX_URL (or UV_DEFAULT_INDEX).
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements.txt)"
 	@echo "Installing pinned requirements into $(VENV)"
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.txt -r requirements-lab.txt
@@ -81,8 +82,9 @@ lab: $(STAMP)
 # tools/run_tests.sh: .venv ($(STAMP), by this Makefile), then side by side, one BLAS
 # thread per process: nbval pass 1 over chapters/ in .venv; nbval pass 2 in a
 # Binder-style environment on another OpenBLAS kernel; the fake-Colab tests; and
-# ruff, the HTML book and the PDF rendering the committed outputs, pytest over the
-# rest of tests/. See the script for the details.
+# ruff, the HTML book and the PDF rendering the committed outputs, the browser and
+# PDF tests; last, alone, chapter 6 with all cores' BLAS threads
+# (tests/test_blas_threads.py). See the script for the details.
 test:
 	MAKE="$(MAKE)" PYTHON=$(PYTHON) bash tools/run_tests.sh
 

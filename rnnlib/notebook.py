@@ -26,7 +26,9 @@ def glue(name: str, variable: Any, display: bool = True) -> None:
         raise TypeError(f"glue: name must be a non-empty str; got {name!r}")
     try:
         from myst_nb import glue as myst_glue
-    except ImportError:
+    except ModuleNotFoundError as e:
+        if e.name != "myst_nb":  # installed but broken: say so
+            raise
         if display:
             try:
                 from IPython.display import display as show

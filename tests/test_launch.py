@@ -12,7 +12,8 @@ only numpy, sympy, matplotlib (and the kernel), ``google.colab`` put into
 ``sys.modules`` at start-up, the repository URL replaced by a local copy, and every
 chapter's student version (what a course hands out) executed alone in a folder
 without the repository. That run is also the student-version test: the suite
-executes each chapter three times (nbval passes 1 and 2, this one), not four.
+executes each chapter three times (nbval passes 1 and 2, this one), not four
+(chapter 6's first cells also run in tests/test_blas_threads.py).
 """
 
 import ast
@@ -202,8 +203,8 @@ def execute(path, colab, timeout=900):
            if k not in ("JUPYTER_PATH", "PYTHONPATH", "VIRTUAL_ENV",
                         "PYTHONDONTWRITEBYTECODE")}
     env["JUPYTER_PATH"] = str(colab["jupyter_path"])
-    # two notebooks run side by side next to nbval pass 2: one BLAS thread each, so
-    # they do not oversubscribe the cores (the outputs are not compared here)
+    # two notebooks run side by side, next to make test's other jobs: one BLAS
+    # thread each, so they do not oversubscribe the cores (outputs not compared here)
     env["OPENBLAS_NUM_THREADS"] = "1"
     return subprocess.run(
         [sys.executable, "-m", "jupyter", "execute", "--inplace",

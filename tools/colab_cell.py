@@ -6,7 +6,7 @@ Google Colab opens a chapter on its own, without the repository, so ``from rnnli
 import ...`` would fail there. The first cell of every chapter therefore installs
 ``rnnlib`` from the book's repository with pip, only when it runs on Colab (the
 ``google.colab`` module is loaded) and only once per Colab runtime (run again, it
-finds rnnlib and skips pip's ~10 s), and does nothing, printing nothing, anywhere
+finds rnnlib and skips pip's ~6 s), and does nothing, printing nothing, anywhere
 else: nbval and the website are unaffected. The cell carries the tag
 ``remove-cell``, so the website does not show it, and ``colab-setup``, by which this
 script finds it again: running the script twice changes nothing.

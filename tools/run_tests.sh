@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The steps of `make test` (the Makefile exports JUPYTER_PATH). Each notebook is
-# executed once per nbval pass and nowhere else.
+# The steps of `make test` (the Makefile exports JUPYTER_PATH). Each chapter is
+# executed once per nbval pass and once as a student version on fake Colab; chapter
+# 6's first cells also run twice in tests/test_blas_threads.py.
 #
 # First .venv is set up (`make .venv/.installed`: uv, seconds). Then everything runs
 # side by side on the cores, every process with ONE BLAS thread (OpenBLAS threads
 # wait for each other by spinning: with two threads next to other work, chapter 6's
 # training ran 3x slower, and once, heavily oversubscribed, 15x).
-# In the background, at lower priority (nice), four jobs:
+# In the background, at lower priority (nice; the notebook kernels they start are
+# not: jupyter_client starts each kernel in a session of its own), four jobs:
 #   - nbval pass 1: every chapter under strict nbval in .venv, OpenBLAS's default
 #     kernel for this CPU;
 #   - nbval pass 2: a Binder-style environment built from binder/ in a fresh copy
@@ -14,16 +16,15 @@
 #     kernel (tools/binder_check.sh);
 #   - tests/test_launch.py: a fake-Colab environment running every chapter's
 #     student version, the Colab cell, Binder's configuration;
-#   - pytest over the other files of tests/ but test_site.py and test_pdf.py
-#     (below): the unit tests, `make lab`, the nbval and equation-marker checks,
-#     chapter 6 with one BLAS thread.
+#   - pytest over the other files of tests/ but the three below: the unit tests,
+#     `make lab`, the nbval and equation-marker checks.
 # In this shell, at normal priority (the one chain of steps that depend on each
 # other, so it goes first): ruff; the HTML book with warnings as errors, rendering
 # the committed outputs (BOOK_EXECUTE_NOTEBOOKS=off: pass 1 proves they are
 # current); the PDF (single-page build printed by headless Chromium); then
 # tests/test_site.py (the site in the browser) and tests/test_pdf.py.
-# Last, alone: the all_cores case of tests/test_blas_threads.py (chapter 6's
-# training with as many BLAS threads as cores prints what the notebook stores).
+# Last, alone: tests/test_blas_threads.py (chapter 6's training with one BLAS
+# thread and with one per CPU prints what the notebook stores, and trains the same).
 # Both passes and all tests must pass. Prints the time of each step at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -60,14 +61,18 @@ step ".venv set-up"
 # the kernel groups processes by session (autogroup, as on this project's machines),
 # nice only ranks processes within a session, so the session's own priority is set
 # too (/proc/self/autogroup); without it, the four jobs' sessions and this one
-# shared the cores equally, and the HTML build took twice its time.
+# shared the cores equally, and the HTML build took twice its time. (setsid -w: if
+# setsid had to fork, its exit status is still the job's.)
 names=() pids=()
+declare -A rc
 background() {
   local name=$1; shift
   rm -f "_build/$name.log" "_build/$name.time"
   echo "--- $name in the background: _build/$name.log"
-  setsid nice -n 10 bash -c 'echo 10 2>/dev/null >/proc/self/autogroup; s=$SECONDS; "$@"; rc=$?; echo $((SECONDS - s)) >"_build/'"$name"'.time"; exit $rc' \
-    _ "$@" >"_build/$name.log" 2>&1 &
+  setsid -w nice -n 10 bash -c 'echo 10 2>/dev/null >/proc/self/autogroup
+    s=$SECONDS; "${@:2}"; status=$?
+    echo $((SECONDS - s)) >"_build/$1.time"; exit $status' _ "$name" "$@" \
+    >"_build/$name.log" 2>&1 &
   names+=("$name") pids+=($!)
 }
 trap 'for p in "${pids[@]}"; do kill -- -"$p" 2>/dev/null; done' EXIT
@@ -78,7 +83,7 @@ background nbval-pass-1 $BIN/python -m pytest chapters --nbval --nbval-current-e
 background test-launch $BIN/python -m pytest tests/test_launch.py --durations=5
 background tests $BIN/python -m pytest tests --ignore=tests/test_launch.py \
   --ignore=tests/test_site.py --ignore=tests/test_pdf.py \
-  -k "not all_cores" --durations=10
+  --ignore=tests/test_blas_threads.py --durations=10
 
 echo "--- ruff"
 $BIN/ruff check rnnlib tests benchmarks tools _ext || fail "ruff"
@@ -106,29 +111,31 @@ $BIN/python -m pytest tests/test_site.py tests/test_pdf.py --durations=5
 rc_site=$?
 step "pytest tests/test_site.py tests/test_pdf.py"
 
-rcs=()
 for i in "${!names[@]}"; do
   wait "${pids[$i]}"
-  rcs+=($?)
-  echo "--- ${names[$i]}: exit ${rcs[$i]} (_build/${names[$i]}.log)"
+  rc[${names[$i]}]=$?
+  echo "--- ${names[$i]}: exit ${rc[${names[$i]}]} (_build/${names[$i]}.log)"
   cat "_build/${names[$i]}.log"
 done
 trap - EXIT
 step "waiting for the background jobs"
 
-# Last, with the machine to itself: chapter 6 with as many BLAS threads as cores,
-# which next to the jobs above took 229 s instead of 4 s.
-echo "--- pytest: the BLAS thread count (tests/test_blas_threads.py, all cores, alone)"
-$BIN/python -m pytest tests/test_blas_threads.py -k all_cores -p no:cacheprovider
+# Last, with the machine to itself: chapter 6 with one BLAS thread per CPU, which
+# next to the jobs above took 229 s instead of 4 s.
+echo "--- pytest: the BLAS thread count (tests/test_blas_threads.py, alone)"
+$BIN/python -m pytest tests/test_blas_threads.py -p no:cacheprovider
 rc_threads=$?
 step "pytest tests/test_blas_threads.py"
 
 kernel=$(grep -o 'OpenBLAS runs the [^ ]* kernel' _build/nbval-pass-2.log || echo 'kernel unknown')
 echo "--- tests/test_site.py, tests/test_pdf.py: exit $rc_site"
 echo "--- tests/test_blas_threads.py: exit $rc_threads"
-echo "--- the other files of tests/: exit ${rcs[3]}"
-echo "--- tests/test_launch.py (Binder and Colab set-ups, fake Colab): exit ${rcs[2]}"
-echo "--- nbval pass 1 (.venv, the default kernel): exit ${rcs[1]}"
-echo "--- nbval pass 2 (Binder environment, $kernel): exit ${rcs[0]}"
+echo "--- the other files of tests/: exit ${rc[tests]}"
+echo "--- tests/test_launch.py (Binder and Colab set-ups, fake Colab): exit ${rc[test-launch]}"
+echo "--- nbval pass 1 (.venv, the default kernel): exit ${rc[nbval-pass-1]}"
+echo "--- nbval pass 2 (Binder environment, $kernel): exit ${rc[nbval-pass-2]}"
 report
-[ "$rc_site" = 0 ] && [ "$rc_threads" = 0 ] && [ "${rcs[*]}" = "0 0 0 0" ]
+status=0
+for r in "$rc_site" "$rc_threads" "${rc[@]}"; do [ "$r" = 0 ] || status=1; done
+[ ${#rc[@]} = ${#names[@]} ] || status=1
+exit $status
