@@ -54,7 +54,5 @@ kernels = [i.get("architecture") for i in threadpool_info() if i["internal_api"]
 print(f"binder: nbval pass 2 with OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}"
       f" OPENBLAS_NUM_THREADS=1: OpenBLAS runs the {', '.join(map(str, kernels))} kernel")
 PY
-# Two notebooks at a time (pytest-xdist, a notebook per worker): in make test this
-# is the longest job, and it ran its last ~30 s alone on one core.
-exec python -m pytest -p no:cacheprovider -n 2 --dist loadfile --nbval \
-  --nbval-current-env chapters tests/test_blas_kernel.py
+exec python -m pytest -p no:cacheprovider --nbval --nbval-current-env \
+  chapters tests/test_blas_kernel.py
