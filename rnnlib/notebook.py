@@ -5,10 +5,9 @@ The chapters pass computed numbers and equations into their text with myst-nb's
 matters where the book is built; a learner on Colab reads the notebook itself, where
 myst-nb is not installed, and installing it there pulls in Sphinx and its
 dependencies (16 s more than rnnlib alone, measured; and pip may replace versions
-Colab relies on). So the chapters
-import ``glue`` from here: myst-nb's own where it is installed (the book build,
-nbval, Binder, ``make lab``), and elsewhere a stand-in that shows what myst-nb would
-show in the notebook and keeps nothing.
+Colab relies on). So the chapters import ``glue`` from here: myst-nb's own where it
+is installed (the book build, nbval, Binder, ``make lab``), and elsewhere a stand-in
+that shows what myst-nb would show in the notebook and keeps nothing.
 """
 
 from __future__ import annotations
